@@ -1,0 +1,10 @@
+/**
+ * The command registry: each command lives in its own file and exports `register(program)`.
+ * Add one import and one entry per command; main.ts wires them in this order.
+ */
+import type { Command } from 'commander';
+import { register as start } from './start.ts';
+
+export const COMMANDS: ReadonlyArray<(program: Command) => void> = [
+  start,
+];

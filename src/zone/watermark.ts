@@ -1,0 +1,83 @@
+/**
+ * The watermark check, as pure arithmetic over a zone's numbers.
+ * @kernel mm/page_alloc.c __zone_watermark_ok, __zone_watermark_unusable_free, zone_watermark_fast (6.1; 6.3+ rules selectable)
+ *
+ * The core allocator and the report explainer both call this, so a verdict in `explain`
+ * is computed by the very code that decides allocations in the simulator.
+ */
+import {
+  ALLOC_CMA, ALLOC_HARDER, ALLOC_HIGH, ALLOC_HIGHATOMIC, ALLOC_MIN_RESERVE, ALLOC_NON_BLOCK, ALLOC_OOM,
+} from '../gfp/alloc_flags.ts';
+import { MAX_ORDER, MIGRATE_HIGHATOMIC, MIGRATE_PCPTYPES } from '../mm/constants.ts';
+
+/** Which generation of the rules to apply. 'v6.1' covers 5.10–6.2; 'v6.3' covers 6.3 and later. */
+export type WatermarkRules = 'v6.1' | 'v6.3';
+
+/** What the check reads from a zone. `freeListNonEmpty` may be omitted for order-0 checks. */
+export interface WatermarkZoneView {
+  /** zone->lowmem_reserve[highestZoneIdx] */
+  lowmemReserve(highestZoneIdx: number): number;
+  /** zone->nr_reserved_highatomic (pages) */
+  nrReservedHighatomic: number;
+  /** NR_FREE_CMA_PAGES; 0 on kernels without CMA. */
+  nrFreeCma: number;
+  /** free_area[order].nr_free */
+  nrFree(order: number): number;
+  /** !list_empty(&free_area[order].free_list[mt]) */
+  freeListNonEmpty(order: number, migratetype: number): boolean;
+}
+
+/** Free pages the caller may not count: the order's tail, the highatomic reserve, CMA. */
+export function zoneWatermarkUnusableFree(
+  z: WatermarkZoneView, order: number, allocFlags: number, rules: WatermarkRules = 'v6.1',
+): number {
+  let unusable = (1 << order) - 1;
+  const reserves = rules === 'v6.1'
+    ? (allocFlags & (ALLOC_HARDER | ALLOC_OOM)) !== 0
+    : (allocFlags & (ALLOC_NON_BLOCK | ALLOC_MIN_RESERVE | ALLOC_HIGHATOMIC | ALLOC_OOM)) !== 0;
+  if (!reserves) unusable += z.nrReservedHighatomic;
+  if ((allocFlags & ALLOC_CMA) === 0) unusable += z.nrFreeCma;
+  return unusable;
+}
+
+/**
+ * The reduced mark a caller with these alloc flags must stay above (before lowmem_reserve).
+ * Integer arithmetic exactly as the kernel's `long` divisions.
+ */
+export function effectiveMin(mark: number, allocFlags: number, rules: WatermarkRules = 'v6.1'): number {
+  let min = mark;
+  if (rules === 'v6.1') {
+    if (allocFlags & ALLOC_HIGH) min -= Math.trunc(min / 2);
+    if (allocFlags & (ALLOC_HARDER | ALLOC_OOM)) {
+      if (allocFlags & ALLOC_OOM) min -= Math.trunc(min / 2);
+      else min -= Math.trunc(min / 4);
+    }
+  } else if (allocFlags & (ALLOC_NON_BLOCK | ALLOC_MIN_RESERVE | ALLOC_HIGHATOMIC | ALLOC_OOM)) {
+    if (allocFlags & ALLOC_MIN_RESERVE) {
+      min -= Math.trunc(min / 2);
+      if (allocFlags & ALLOC_NON_BLOCK) min -= Math.trunc(min / 4);
+    }
+    if (allocFlags & ALLOC_OOM) min -= Math.trunc(min / 2);
+  }
+  return min;
+}
+
+/** @kernel mm/page_alloc.c __zone_watermark_ok */
+export function zoneWatermarkOk(
+  z: WatermarkZoneView, order: number, mark: number, highestZoneIdx: number,
+  allocFlags: number, freePages: number, rules: WatermarkRules = 'v6.1', maxOrder: number = MAX_ORDER,
+): boolean {
+  const min = effectiveMin(mark, allocFlags, rules);
+  const usable = freePages - zoneWatermarkUnusableFree(z, order, allocFlags, rules);
+  if (usable <= min + z.lowmemReserve(highestZoneIdx)) return false;
+  if (order === 0) return true;
+  const highatomicOk = rules === 'v6.1'
+    ? (allocFlags & (ALLOC_HARDER | ALLOC_OOM)) !== 0
+    : (allocFlags & (ALLOC_HIGHATOMIC | ALLOC_OOM)) !== 0;
+  for (let o = order; o < maxOrder; o++) {
+    if (z.nrFree(o) === 0) continue;
+    for (let mt = 0; mt < MIGRATE_PCPTYPES; mt++) if (z.freeListNonEmpty(o, mt)) return true;
+    if (highatomicOk && z.freeListNonEmpty(o, MIGRATE_HIGHATOMIC)) return true;
+  }
+  return false;
+}
