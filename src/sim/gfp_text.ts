@@ -27,3 +27,9 @@ export function gfpFromText(text: string): number {
 export function gfpHex(mask: number): string {
   return '0x' + (mask >>> 0).toString(16);
 }
+
+/** The %pGg text of a mask (6.1). Until src/gfp's formatter exists: the scenario's own spelling. */
+export function gfpNames(mask: number, written: string): string {
+  void mask;
+  return written;
+}

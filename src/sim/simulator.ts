@@ -9,9 +9,10 @@ import { Clock, NSEC_PER_MSEC, NSEC_PER_SEC } from './clock.ts';
 import { Rng, streamRng } from './rng.ts';
 import type { ActorSpec, ScenarioSpec } from './scenario.ts';
 import type { PageOwner, PressureMachinery, SimAllocator, SimTask } from './machinery.ts';
-import { gfpFromText, gfpHex } from './gfp_text.ts';
+import { gfpFromText, gfpHex, gfpNames } from './gfp_text.ts';
 import { __GFP_DIRECT_RECLAIM, __GFP_NOWARN } from '../gfp/bits.ts';
 import { MAX_ORDER, PAGE_SIZE } from '../mm/constants.ts';
+import { warnAllocFirstLine, warnAllocRateLimit } from '../report/warn_alloc.ts';
 
 export interface SimulateOptions {
   seed: number;
@@ -258,8 +259,9 @@ export function simulate(spec: ScenarioSpec, alloc: SimAllocator, opts: Simulate
   if (pressure) pressure.attach({ clock, alloc, rng: streamRng(opts.seed, 'pressure'), speed: spec.speed ?? {} });
 
   let requests = 0, failures = 0;
-  // warn_alloc's ratelimit: DEFAULT_RATELIMIT_INTERVAL (5 s) and DEFAULT_RATELIMIT_BURST (10).
-  let rlStart = -Infinity, rlCount = 0, warned = 0, suppressed = 0, nowarn = 0;
+  // warn_alloc's own ratelimit (10 s, burst 1), in virtual time.
+  const ratelimit = warnAllocRateLimit();
+  let warned = 0, suppressed = 0, nowarn = 0;
   const kept: Array<{ tMs: number; actor: string; text: string }> = [];
 
   const freeOne = (a: ActorRun, pfn: number, order: number): void => {
@@ -271,14 +273,15 @@ export function simulate(spec: ScenarioSpec, alloc: SimAllocator, opts: Simulate
     if (a.firstFailNs < 0) a.firstFailNs = now;
     a.lastFailNs = now;
     if (a.gfp & __GFP_NOWARN) { nowarn++; return; }
-    if (now - rlStart >= 5 * NSEC_PER_SEC) { rlStart = now; rlCount = 0; }
-    if (rlCount >= 10) { suppressed++; return; }
-    rlCount++;
+    if (!ratelimit.allow(now)) { suppressed++; return; }
     warned++;
     if (kept.length < maxReports) {
       const text = alloc.warnAllocReport
         ? alloc.warnAllocReport(a.comm, a.gfp, order)
-        : `${a.comm}: page allocation failure: order:${order}, mode:${gfpHex(a.gfp)}(${a.spec.gfp}), nodemask=(null),cpuset=/,mems_allowed=0`;
+        : warnAllocFirstLine({
+          comm: a.comm, pid: a.pid, cpu: a.cpu, order, gfp: a.gfp, gfpNames: gfpNames(a.gfp, a.spec.gfp),
+          nodemask: null, cpuset: '/', memsAllowed: '0', inInterrupt: a.spec.context !== 'process',
+        });
       kept.push({ tMs: now / NSEC_PER_MSEC, actor: a.spec.name, text });
     }
   };
