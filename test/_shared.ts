@@ -1,16 +1,16 @@
 /** Paths to the read-only real-kernel fixtures in ../shared (never edited; our own fixtures live in test/fixtures). */
 import { fileURLToPath } from 'node:url';
-import fs from 'node:fs';
+import { existsSync } from 'node:fs';
 import path from 'node:path';
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 
-/** ../shared next to the checkout, or next to an ancestor (worktrees live one level deeper), or $LABYRINTH_SHARED. */
+/** ../shared beside the checkout; from a worktree (/work/wt/<name>) the nearest ancestor's `shared`. */
 function findShared(): string {
-  if (process.env.LABYRINTH_SHARED) return path.resolve(process.env.LABYRINTH_SHARED);
-  for (let dir = ROOT; ; dir = path.dirname(dir)) {
-    const cand = path.join(path.dirname(dir), 'shared');
-    if (fs.existsSync(path.join(cand, 'fixtures'))) return cand;
+  if (process.env['LABYRINTH_SHARED']) return process.env['LABYRINTH_SHARED'];
+  for (let dir = path.resolve(ROOT, '..'); ; dir = path.dirname(dir)) {
+    const candidate = path.join(dir, 'shared');
+    if (existsSync(path.join(candidate, 'fixtures'))) return candidate;
     if (path.dirname(dir) === dir) return path.resolve(ROOT, '..', 'shared');
   }
 }
