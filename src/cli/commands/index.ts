@@ -4,9 +4,11 @@
  */
 import type { Command } from 'commander';
 import { register as start } from './start.ts';
+import { register as simulate } from './simulate.ts';
 import { register as proc } from './proc.ts';
 
 export const COMMANDS: ReadonlyArray<(program: Command) => void> = [
   start,
+  simulate,
   proc,
 ];
