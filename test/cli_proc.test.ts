@@ -83,11 +83,11 @@ test('proc --json and bad input', () => {
   assert.equal(j.file, 'buddyinfo');
   assert.equal(j.tunables.minFreeKbytes, 45056);
   assert.equal(j.buddyinfo.zones.length, 2);
-  for (const args of [['proc', 'meminfo'], ['proc', 'zoneinfo', '--mem', '1G', '--like', 'x'], ['proc', 'zoneinfo', '--like', '/nonexistent']]) {
-    const e = run(...args);
-    assert.equal(e.status, 2, args.join(' '));
-    assert.match(e.stderr, /^labyrinth: .+\n$/);
-  }
+  const e = run('proc', 'meminfo');
+  assert.equal(e.status, 2);
+  assert.match(e.stderr, /^labyrinth: .+\n$/);
+  assert.throws(() => procOutput('zoneinfo', { mem: '1G', like: 'x' }), BadInputError);
+  assert.throws(() => procOutput('zoneinfo', { like: '/nonexistent' }), BadInputError);
   for (const o of [{ mem: 'lots' }, { watermarkScaleFactor: '0' }, { lowmemReserveRatio: 'a b' }, { minFreeKbytes: '-5' }, { cpus: '0' }]) {
     assert.throws(() => procOutput('zoneinfo', o), BadInputError, JSON.stringify(o));
   }
