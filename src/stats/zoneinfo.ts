@@ -51,6 +51,8 @@ export interface ZoneinfoZone {
   pagesets: PagesetSnapshot[];
   nodeUnreclaimable?: number;
   startPfn?: number;
+  /** Set by the reader when the zone's text stops before its protection line (a truncated paste). */
+  incomplete?: boolean;
   /** Trailing "name: value" lines of other kernels (all_unreclaimable, prev_priority, inactive_ratio …). */
   tailExtra?: ProcStat[];
 }
@@ -88,8 +90,9 @@ export function parseZoneinfo(text: string): Zoneinfo {
       }
     }
     if (z.protection === undefined) {
-      throw new BadInputError('ZONEINFO_MISSING_FIELD',
-        `Cannot parse zoneinfo: zone ${z.zone} of node ${z.node} has no protection line`, z.zoneLine);
+      // a cut-off paste: keep what is there and say so
+      z.protection = [];
+      z.incomplete = true;
     }
     const { zoneLine: _ignored, ...rest } = z;
     zones.push(rest as ZoneinfoZone);
