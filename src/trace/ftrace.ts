@@ -377,7 +377,12 @@ export class FtraceParser {
       this.otherEvent(b, ns, ne);
       return E_NONE;
     }
-    // the row
+    return this.emit(b, type, ts, pid, p, commEnd, cpu, flags, lineNo, ns, ne, e, perf);
+  }
+
+  /** Append one row for a recognised event whose fields start after the name's colon at `ne`. */
+  private emit(b: Uint8Array, type: number, ts: number, pid: number, cs: number, ce: number, cpu: number,
+    flags: number, lineNo: number, ns: number, ne: number, e: number, perf: boolean): number {
     if (this.n === this.cap) this.grow(this.n + 1);
     const i = this.n;
     this.type[i] = type;
@@ -385,11 +390,11 @@ export class FtraceParser {
     this.pid[i] = pid;
     // task name: a one-entry cache in front of the interner
     let h = 0x811c9dc5;
-    for (let k = p; k < commEnd; k++) h = Math.imul(h ^ b[k]!, 0x01000193);
-    if (h !== this.lastCommHash || commEnd - p !== this.lastCommLen) {
+    for (let k = cs; k < ce; k++) h = Math.imul(h ^ b[k]!, 0x01000193);
+    if (h !== this.lastCommHash || ce - cs !== this.lastCommLen) {
       this.lastCommHash = h;
-      this.lastCommLen = commEnd - p;
-      this.lastCommId = this.comms.intern(b, p, commEnd);
+      this.lastCommLen = ce - cs;
+      this.lastCommId = this.comms.intern(b, cs, ce);
     }
     this.comm[i] = this.lastCommId;
     this.cpu[i] = cpu;
@@ -444,7 +449,12 @@ export class FtraceParser {
       else {
         let c = k0;
         while (c !== EQ && c > SP && p < e) c = b[++p]!;
-        if (p >= e || c !== EQ) { this.errorDetail = 'expected key=value'; return E_BAD_FIELD; }
+        if (p >= e || c !== EQ) {
+          // old kernels pad a NULL page pointer: "page=          (null)"
+          if (p - ks === 6 && isNullPointer(b, ks, p)) { pageNull = true; continue; }
+          this.errorDetail = 'expected key=value';
+          return E_BAD_FIELD;
+        }
         klen = p - ks;
       }
       p++;
@@ -574,6 +584,14 @@ export class FtraceParser {
       return E_NONE;
     }
     this.callchainRow = -1;
+    // a bare "event: fields" line (pasted without the task/cpu/timestamp columns)
+    const bare = /^(?:[a-z_]+:)?([a-z_]+):\s/.exec(text);
+    if (bare !== null) {
+      const ns = p + bare[0].length - bare[1]!.length - 2;
+      const ne = ns + bare[1]!.length;
+      const type = lookupEvent(b, ns, ne);
+      if (type >= 0) return this.emit(b, type, NaN, -1, p, p, -1, 0, this.lineNo, ns, ne, e, false);
+    }
     const lost = /^CPU:\s*\d+\s+\[LOST\s+(\d+)\s+EVENTS\]/.exec(text);
     if (lost !== null) { this.stats.lostEvents += Number(lost[1]); return E_NONE; }
     if (/^(?:cpus=\d+|version\s*=|CPU\s+\d+\s+is empty|#####|trace-cmd:|TRACE_|\s*$)/.test(text)) {

@@ -3,9 +3,8 @@
  * process that read /proc/buddyinfo for the snapshot taken after it. The capture scripts write the marker, then
  * `cat` meminfo, zoneinfo and buddyinfo: the reader is the 3rd `cat` process after the marker. Its window holds
  * no buddy events, so the state there is the state the kernel printed.
- * Also: a small reader of /proc/buddyinfo and the matching of markers to snapshot directories.
+ * Also: the matching of markers to snapshot directories.
  */
-import { BadInputError } from '../errors.ts';
 import { EV_MARKER, type TraceEvents } from './events.ts';
 
 export interface PhaseMarker {
@@ -50,27 +49,6 @@ export function phaseMarkers(e: TraceEvents, o: ReaderOptions = {}): PhaseMarker
       if (readerPid >= 0) for (let i = row + 1; i < next; i++) if (e.pid[i] === readerPid && e.type[i] !== EV_MARKER) readerEnd = i;
     }
     out.push({ row, line: e.line[row]!, ts: e.ts[row]!, text: e.markers.get(row)!, readerEnd, readerPid });
-  }
-  return out;
-}
-
-/** One zone line of /proc/buddyinfo. */
-export interface BuddyinfoZone {
-  node: number;
-  zone: string;
-  counts: number[];
-}
-
-/** Reads /proc/buddyinfo ("Node 0, zone   DMA32   3 5 7 …"). */
-export function parseBuddyinfo(text: string): BuddyinfoZone[] {
-  const out: BuddyinfoZone[] = [];
-  const lines = text.split(/\r?\n/);
-  for (let i = 0; i < lines.length; i++) {
-    const l = lines[i]!.trim();
-    if (l === '') continue;
-    const m = /^Node\s+(\d+),\s*zone\s+(\S+)((?:\s+\d+)+)\s*$/.exec(l);
-    if (m === null) throw new BadInputError('BUDDYINFO_LINE', `Cannot read buddyinfo: expected "Node N, zone NAME counts…"`, i + 1);
-    out.push({ node: Number(m[1]), zone: m[2]!, counts: m[3]!.trim().split(/\s+/).map(Number) });
   }
   return out;
 }
