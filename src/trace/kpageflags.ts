@@ -87,3 +87,26 @@ export function runsToBuddyinfo(runs: readonly FreeRun[], zoneIdx: number, maxOr
   }
   return counts;
 }
+
+/**
+ * The reserved pages of each zone (KPF_RESERVED runs): memblock reservations the buddy allocator never
+ * manages. They give a machine model the real holes, so that its free runs and traced pfns line up.
+ * Pfns beyond the end of the file are not reported.
+ */
+export function reservedRunsFromKpageflags(bytes: Uint8Array, zones: readonly ZoneSpan[]): FreeRun[] {
+  const nr = kpageflagsPages(bytes);
+  const runs: FreeRun[] = [];
+  const byte = KPF_RESERVED >> 3;
+  const mask = 1 << (KPF_RESERVED & 7);
+  for (const z of zones) {
+    const end = Math.min(z.startPfn + z.spanned, nr);
+    let pfn = z.startPfn;
+    while (pfn < end) {
+      if ((bytes[pfn * 8 + byte]! & mask) === 0) { pfn++; continue; }
+      const start = pfn;
+      while (pfn < end && (bytes[pfn * 8 + byte]! & mask) !== 0) pfn++;
+      runs.push({ zoneIdx: z.zoneIdx, startPfn: start, nrPages: pfn - start });
+    }
+  }
+  return runs;
+}

@@ -159,6 +159,37 @@ export function directFrees(e: TraceEvents, nrPfns: number, pcpThp = true, pageb
 }
 
 /**
+ * Compaction inference, the pages freed after a compaction window (replay-notes §5c): a page whose first event
+ * after the window's end is a free, and whose previous event came before that end, was held by someone at the
+ * end of the window. If the model still holds it free there, compaction took it silently (a migration target),
+ * so the replay pulls its free block at the window's end. Returns, per window-end row, the pfns to check.
+ */
+export function compactionSchedule(e: TraceEvents, nrPfns: number): Map<number, number[]> {
+  const out = new Map<number, number[]>();
+  const lastTouch = new Int32Array(nrPfns).fill(-1);
+  const type = e.type, pfn = e.pfn, order = e.order;
+  let windowEnd = -1; // end row of the latest compaction window that has ended
+  let inWindow = false;
+  for (let i = 0; i < e.length; i++) {
+    const t = type[i]!;
+    if (t === EV_COMPACTION_BEGIN) { inWindow = true; continue; }
+    if (t === EV_COMPACTION_END) { inWindow = false; windowEnd = i; continue; }
+    if (t > EV_PCPU_DRAIN) continue;
+    const p = pfn[i]!;
+    if (p < 0 || p >= nrPfns) continue;
+    const o = order[i]!;
+    const end = Math.min(nrPfns, p + (o > 0 ? 2 ** o : 1));
+    if (!inWindow && windowEnd >= 0 && (t === EV_PAGE_FREE || t === EV_PCPU_DRAIN) && lastTouch[p]! < windowEnd) {
+      let list = out.get(windowEnd);
+      if (list === undefined) { list = []; out.set(windowEnd, list); }
+      list.push(p);
+    }
+    for (let q = p; q < end; q++) lastTouch[q] = i;
+  }
+  return out;
+}
+
+/**
  * Replays the page events of `e` on `buddy` (already holding the start state) and records the buddy state
  * after each row of `options.points`.
  */
@@ -173,6 +204,7 @@ export function replayTrace(e: TraceEvents, buddy: ReplayBuddy, options: ReplayO
     throw new BadInputError('REPLAY_PFN_RANGE', `Cannot replay: pfns up to ${nrPfns} exceed the ${MAX_REPLAY_PFNS} pages a replay tracks`);
   }
   const direct = options.lookahead === false ? new Uint8Array(e.length) : directFrees(e, nrPfns, pcpThp, pageblockOrder);
+  const schedule = inference ? compactionSchedule(e, nrPfns) : new Map<number, number[]>();
   /** per pfn: 1 + order of a block the model holds on the pcp list, 0 otherwise */
   const pcp = new Uint8Array(nrPfns);
   const a = newAnomalies();
@@ -231,7 +263,7 @@ export function replayTrace(e: TraceEvents, buddy: ReplayBuddy, options: ReplayO
     if (t <= EV_PCPU_DRAIN) {
       const p = pfnCol[i]!;
       const o = orderCol[i]!;
-      const mt = mtCol[i]! < 0 ? 1 : mtCol[i]!;
+      const mt = mtCol[i]!; // -1: the pageblock's type
       if (p < 0) { if (t === EV_PAGE_ALLOC) a.alloc_failed++; }
       else if (p + 2 ** o > nrPfns || buddy.zoneOf(p) < 0) a.pfn_outside_zones++;
       else if (t === EV_ALLOC_ZONE_LOCKED) {
@@ -272,6 +304,16 @@ export function replayTrace(e: TraceEvents, buddy: ReplayBuddy, options: ReplayO
     } else if (t === EV_COMPACTION_END) {
       const w = windows[windows.length - 1];
       if (w !== undefined && w[1] < 0) w[1] = i;
+      const pulls = schedule.get(i);
+      if (pulls !== undefined) {
+        for (const q of pulls) {
+          const head = buddy.freeBlockHead(q);
+          if (head < 0) continue;
+          a.compaction_isolated_blocks++;
+          a.compaction_isolated_pages += 2 ** buddy.freeBlockOrder(head);
+          buddy.removeFreeBlock(head);
+        }
+      }
     }
     while (pi < points.length && points[pi] === i) { record(i); pi++; }
   }
