@@ -4,7 +4,9 @@
  */
 import type { Command } from 'commander';
 import { register as start } from './start.ts';
+import { register as gfp } from './gfp.ts';
 
 export const COMMANDS: ReadonlyArray<(program: Command) => void> = [
   start,
+  gfp,
 ];
