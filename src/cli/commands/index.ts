@@ -5,8 +5,10 @@
 import type { Command } from 'commander';
 import { register as start } from './start.ts';
 import { register as gfp } from './gfp.ts';
+import { register as simulate } from './simulate.ts';
 
 export const COMMANDS: ReadonlyArray<(program: Command) => void> = [
   start,
   gfp,
+  simulate,
 ];
