@@ -184,6 +184,7 @@ function bitsEnum(o: GfpLayoutOptions): BitDef[] {
 
 const R = '__GFP_RECLAIM';
 const COMPOSITES_2_6: readonly CompDef[] = [
+  ['GFP_NOWAIT', []],
   ['GFP_NOIO', ['__GFP_WAIT']],
   ['GFP_NOFS', ['__GFP_WAIT', '__GFP_IO']],
   ['GFP_KERNEL', ['__GFP_WAIT', '__GFP_IO', '__GFP_FS']],
