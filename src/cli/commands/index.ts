@@ -6,6 +6,7 @@ import type { Command } from 'commander';
 import { register as start } from './start.ts';
 import { register as gfp } from './gfp.ts';
 import { register as simulate } from './simulate.ts';
+import { register as proc } from './proc.ts';
 import { register as explain } from './explain.ts';
 import { register as fragmentation } from './fragmentation.ts';
 
@@ -13,6 +14,7 @@ export const COMMANDS: ReadonlyArray<(program: Command) => void> = [
   start,
   gfp,
   simulate,
+  proc,
   explain,
   fragmentation,
 ];
