@@ -1,8 +1,20 @@
 /** Paths to the read-only real-kernel fixtures in ../shared (never edited; our own fixtures live in test/fixtures). */
 import { fileURLToPath } from 'node:url';
+import { existsSync } from 'node:fs';
 import path from 'node:path';
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-export const SHARED = path.resolve(ROOT, '..', 'shared');
+
+/** ../shared beside the checkout; from a worktree (/work/wt/<name>) the nearest ancestor's `shared`. */
+function findShared(): string {
+  if (process.env['LABYRINTH_SHARED']) return process.env['LABYRINTH_SHARED'];
+  for (let dir = path.resolve(ROOT, '..'); ; dir = path.dirname(dir)) {
+    const candidate = path.join(dir, 'shared');
+    if (existsSync(path.join(candidate, 'fixtures'))) return candidate;
+    if (path.dirname(dir) === dir) return path.resolve(ROOT, '..', 'shared');
+  }
+}
+
+export const SHARED = findShared();
 export const FIXTURES = path.join(SHARED, 'fixtures');
 export const QEMU = path.join(FIXTURES, 'linux-6.1-qemu');

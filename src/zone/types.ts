@@ -28,6 +28,11 @@ export interface ZoneSpec {
   present: number;
   managed: number;
   /**
+   * Managed pages at the moment the boot-time initcalls sized min_free_kbytes and THP (before the initrd and
+   * __init memory were freed). Absent when unknown (then equal to managed).
+   */
+  managedAtBoot?: number;
+  /**
    * Optional pfn ranges [start, end) inside the span that are not handed to the buddy allocator
    * (holes and reserved pages). When absent, the first (spanned - managed) pages of the zone are
    * taken as unavailable.
@@ -48,9 +53,14 @@ export interface ZoneWatermarks {
 
 export interface MachineSpec {
   nrNodes: number;
+  /** CPUs of the machine (all on node 0 for now); each has a per-cpu pageset per zone. */
   nrCpus: number;
   /** Transparent huge pages enabled ("always"): adds the pageblock-order pcp list and raises min_free_kbytes. */
   thp: boolean;
+  /**
+   * Every zone of every node, MAX_NR_ZONES per node in zone_type order (DMA, DMA32, Normal, Movable, Device),
+   * as /proc/zoneinfo lists them; unpopulated zones have present == 0.
+   */
   zones: ZoneSpec[];
   tunables: VmTunables;
 }

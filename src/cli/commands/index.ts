@@ -4,7 +4,9 @@
  */
 import type { Command } from 'commander';
 import { register as start } from './start.ts';
+import { register as simulate } from './simulate.ts';
 
 export const COMMANDS: ReadonlyArray<(program: Command) => void> = [
   start,
+  simulate,
 ];

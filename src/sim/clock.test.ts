@@ -1,0 +1,73 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import fc from 'fast-check';
+import { Clock } from './clock.ts';
+import { Rng, streamRng } from './rng.ts';
+
+test('events fire in time order, ties in scheduling order', () => {
+  fc.assert(fc.property(fc.array(fc.integer({ min: 0, max: 50 }), { maxLength: 300 }), (times) => {
+    const c = new Clock();
+    const seen: Array<[number, number]> = [];
+    times.forEach((t, i) => c.schedule(t, (now, arg) => seen.push([now, arg]), i));
+    c.runUntil(100);
+    const want = times.map((t, i) => [t, i] as [number, number]).sort((a, b) => a[0] - b[0] || a[1] - b[1]);
+    assert.deepEqual(seen, want);
+    assert.equal(c.now, 100);
+    assert.equal(c.pending, 0);
+  }));
+});
+
+test('events scheduled while running fire in order and past times clamp to now', () => {
+  const c = new Clock();
+  const seen: number[] = [];
+  c.schedule(10, (now) => {
+    seen.push(now);
+    c.schedule(5, (n) => seen.push(n));   // in the past: fires at 10
+    c.after(7, (n) => seen.push(n));
+  });
+  c.schedule(20, (now) => seen.push(now));
+  c.runUntil(15);
+  assert.deepEqual(seen, [10, 10]);
+  assert.equal(c.now, 15);
+  c.runUntil(30);
+  assert.deepEqual(seen, [10, 10, 17, 20]);
+});
+
+test('the same seed gives the same stream; different seeds differ', () => {
+  const a = new Rng(7), b = new Rng(7), d = new Rng(8);
+  const xs = Array.from({ length: 64 }, () => a.u32());
+  assert.deepEqual(Array.from({ length: 64 }, () => b.u32()), xs);
+  assert.notDeepEqual(Array.from({ length: 64 }, () => d.u32()), xs);
+  assert.notEqual(streamRng(1, 'x').u32(), streamRng(1, 'y').u32());
+});
+
+test('rng helpers stay in range and follow their distributions roughly', () => {
+  const r = new Rng(1);
+  let sum = 0, hits = [0, 0, 0];
+  for (let i = 0; i < 20000; i++) {
+    const v = r.int(3, 5);
+    assert.ok(v >= 3 && v <= 5);
+    sum += r.exponential(10);
+    hits[r.pickWeighted([1, 0, 3])]!++;
+  }
+  assert.equal(hits[1], 0);
+  assert.ok(Math.abs(sum / 20000 - 10) < 0.5);
+  assert.ok(Math.abs(hits[2]! / 20000 - 0.75) < 0.02);
+});
+
+test('async tasks sleeping on the virtual clock interleave deterministically', async () => {
+  const { AsyncClock } = await import('./clock.ts');
+  const c = new AsyncClock();
+  const log: string[] = [];
+  const task = async (name: string, d: number) => {
+    for (let i = 0; i < 3; i++) {
+      const t = await c.sleep(d);
+      log.push(`${name}@${t}`);
+    }
+  };
+  void task('a', 10);
+  void task('b', 15);
+  await c.runUntilAsync(100);
+  // b scheduled its 30 at t=15, before a scheduled its 30 at t=20: b fires first.
+  assert.deepEqual(log, ['a@10', 'b@15', 'a@20', 'b@30', 'a@30', 'b@45']);
+});

@@ -1,0 +1,91 @@
+/**
+ * The seams between the simulator and the allocator below it: what the simulator needs from the core allocator
+ * (SimAllocator) and what the pressure machinery — kswapd, direct reclaim, compaction, OOM — plugs in
+ * (PressureMachinery). The simulator runs without pressure machinery; it then says so in its output and never
+ * pretends that reclaim happened.
+ */
+import type { Clock } from './clock.ts';
+import type { Rng } from './rng.ts';
+
+export interface SimZoneInfo {
+  /** ZONE_DMA, ZONE_DMA32, ZONE_NORMAL … */
+  zoneIdx: number;
+  name: string;
+  node: number;
+  startPfn: number;
+  spanned: number;
+  managed: number;
+}
+
+/** Zone gauges at one moment, written into caller-owned arrays (no allocation per sample). */
+export interface SimAllocator {
+  readonly zones: readonly SimZoneInfo[];
+  readonly nrCpus: number;
+  /** Effective vm.min_free_kbytes after the machine was built. */
+  readonly minFreeKbytes: number;
+  /** alloc_pages(gfp, order) on allocation context `cpu`: a pfn ≥ 0, or -1 on failure. Never sleeps. */
+  allocPages(gfp: number, order: number, cpu: number): number;
+  /** __free_pages(pfn, order) on allocation context `cpu`. */
+  freePages(pfn: number, order: number, cpu: number): void;
+  /** NR_FREE_PAGES of zone i (index into `zones`). */
+  zoneFreePages(i: number): number;
+  /** [min, low, high, boost] of zone i, in pages, without the boost added. */
+  zoneWatermarks(i: number, out: Float64Array): void;
+  /** free_area[order].nr_free of zone i. */
+  zoneFreeBlocks(i: number, order: number): number;
+  /** Per pageblock of zone i: its migratetype and how many of its pages are free. */
+  pageblockMap(i: number): { migratetype: Uint8Array; freePages: Uint16Array };
+  /** /proc/buddyinfo text. */
+  buddyinfo(): string;
+  /** warn_alloc's full report for a failure just now, when the report renderer exists. */
+  warnAllocReport?(comm: string, gfp: number, order: number): string;
+  /** Allocator counters by their /proc/vmstat names (pgalloc_*, allocstall_*, …). */
+  vmstat?(): Record<string, number>;
+}
+
+/** The owner of workload pages placed on an LRU: told when reclaim takes one (the page is already freed). */
+export interface PageOwner {
+  reclaimed(pfn: number, order: number): void;
+}
+
+/** A memory user the OOM killer may choose. */
+export interface SimTask {
+  readonly pid: number;
+  readonly comm: string;
+  readonly oomScoreAdj: number;
+  /** Pages it holds (its RSS for badness). */
+  rssPages(): number;
+  /** Kill it: it frees everything it holds, synchronously. */
+  kill(): void;
+}
+
+export interface PressureContext {
+  clock: Clock;
+  alloc: SimAllocator;
+  rng: Rng;
+  /** Machine-speed parameters of the scenario (reclaim throughput, I/O latency). */
+  speed: { reclaimPagesPerSec?: number; ioLatencyUs?: number };
+}
+
+/**
+ * kswapd, direct reclaim, compaction and OOM, as one pluggable unit (issue 4). The simulator calls:
+ * - attach() once before the run;
+ * - lruAdd()/lruRemove() as workloads gain and drop reclaimable pages;
+ * - registerTask() for each process actor (OOM candidates);
+ * - afterAtomicAlloc() after every non-sleeping request, so kswapd can be woken as the kernel's slow path does;
+ * - allocSleeping() for requests with __GFP_DIRECT_RECLAIM in process context; `done(pfn, now)` fires at the
+ *   virtual time the request completes (pfn -1: it failed after reclaim, compaction and retries);
+ * - counters() at every sample (cumulative, /proc/vmstat names: pgscan_kswapd, pgsteal_direct, compact_stall, oom_kill …).
+ */
+export interface PressureMachinery {
+  readonly name: string;
+  attach(ctx: PressureContext): void;
+  lruAdd(pfn: number, order: number, lru: 'file' | 'anon', dirty: boolean, owner: PageOwner): void;
+  lruRemove(pfn: number, order: number): void;
+  registerTask(task: SimTask): void;
+  afterAtomicAlloc(gfp: number, order: number, pfn: number): void;
+  allocSleeping(gfp: number, order: number, cpu: number, task: SimTask, done: (pfn: number, now: number) => void): void;
+  counters(): Record<string, number>;
+  /** Events worth listing (kswapd wake, OOM kill …) with their virtual time. */
+  events?(): Array<{ tNs: number; kind: string; text: string }>;
+}

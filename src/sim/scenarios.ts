@@ -1,0 +1,219 @@
+/**
+ * The built-in scenarios: realistic stories as data (the shape is ScenarioSpec, documented in docs/scenarios.md).
+ * `net-rx-storm` is the default.
+ */
+import { BadInputError } from '../errors.ts';
+import type { ScenarioSpec } from './scenario.ts';
+
+export const DEFAULT_SCENARIO = 'net-rx-storm';
+
+const netRxStorm: ScenarioSpec = {
+  name: 'net-rx-storm',
+  title: 'Network RX storm: GFP_ATOMIC ring refills under page-cache and anonymous pressure',
+  story:
+    'A network driver refills its RX rings from softirq with GFP_ATOMIC order-0..3 pages (order 3 for jumbo frames), ' +
+    'in bursts while traffic is on. A file copy fills the page cache and a user process grows its anonymous memory. ' +
+    'Atomic requests cannot sleep or reclaim: once free memory sits near the watermarks they dig into the min ' +
+    'reserve (GFP_ATOMIC may go down to 3/8 of min in 6.1) and then fail — the classic ' +
+    '"page allocation failure: order:3, mode:0xa20(GFP_ATOMIC)".',
+  machine: { mem: '1G', cpus: 2, kernel: '6.1', tunables: {} },
+  speed: { reclaimPagesPerSec: 250_000, ioLatencyUs: 200 },
+  durationMs: 10_000,
+  sampleMs: 50,
+  actors: [
+    {
+      name: 'rx-refill', comm: 'swapper/1', kind: 'tick', gfp: 'GFP_ATOMIC|__GFP_COMP', context: 'softirq', cpu: 1,
+      order: [60, 10, 10, 20], periodMs: 4, burst: 64, holdMeanMs: 150, startMs: 1000, duty: { onMs: 600, offMs: 900 },
+    },
+    {
+      name: 'cp', kind: 'stream', gfp: 'GFP_HIGHUSER_MOVABLE', context: 'process', cpu: 0, order: 0,
+      mibPerSec: 300, lru: 'file', dirtyFraction: 0.5,
+    },
+    {
+      name: 'java', kind: 'stream', gfp: 'GFP_HIGHUSER_MOVABLE', context: 'process', cpu: 0, order: 0, chunk: 256,
+      requestsPerSec: 60, maxHeldPercent: 35, onFull: 'replace-random', requestsPerSecWhenFull: 10, lru: 'anon',
+    },
+  ],
+  headline: 'GFP_ATOMIC failures appear during the storm, most at order 3, and fall as vm.min_free_kbytes rises.',
+};
+
+const render: ScenarioSpec = {
+  name: 'render',
+  title: 'Rendering engine: large GFP_KERNEL buffers against frame deadlines',
+  story:
+    'A renderer at 60 frames per second allocates texture and command buffers of orders 4..10 with GFP_KERNEL and ' +
+    'holds each for a few frames, while an asset loader streams files into the page cache. High orders need ' +
+    'contiguous free blocks: as the page cache scatters order-0 pages the large requests fall back to reclaim and ' +
+    'compaction, and their latency is judged against the 16.7 ms frame budget.',
+  machine: { mem: '2G', cpus: 2, kernel: '6.1', tunables: {} },
+  speed: { reclaimPagesPerSec: 250_000, ioLatencyUs: 200 },
+  durationMs: 10_000,
+  sampleMs: 50,
+  actors: [
+    {
+      name: 'renderer', comm: 'render', kind: 'stream', gfp: 'GFP_KERNEL|__GFP_COMP', context: 'process', cpu: 0,
+      order: [0, 0, 0, 0, 30, 25, 20, 10, 8, 5, 2], requestsPerSec: 480, holdMeanMs: 50, deadlineMs: 16.7,
+    },
+    {
+      name: 'assets', kind: 'stream', gfp: 'GFP_HIGHUSER_MOVABLE', context: 'process', cpu: 1, order: 0,
+      mibPerSec: 150, lru: 'file',
+    },
+    {
+      name: 'scene', kind: 'stream', gfp: 'GFP_HIGHUSER_MOVABLE', context: 'process', cpu: 1, order: 0, chunk: 256,
+      requestsPerSec: 40, maxHeldPercent: 30, onFull: 'replace-random', requestsPerSecWhenFull: 5, lru: 'anon',
+    },
+  ],
+  headline: 'Order ≥ 4 GFP_KERNEL requests start failing (or missing deadlines) once page cache fills memory.',
+};
+
+const secureEnclave: ScenarioSpec = {
+  name: 'secure-enclave',
+  title: 'Secure enclave: exclusive pages (__GFP_EXCL) under global pressure',
+  story:
+    'A labyrinth (an isolated memory domain) holds exclusive pages — never shared, off the direct map, unmovable — ' +
+    'for key material and packet buffers. Its atomic exclusive requests (GFP_ATOMIC|__GFP_EXCL) come from softirq ' +
+    'and must not fail; everything else on the machine pushes memory to its watermarks. Exclusive pages are ' +
+    'allocated as MIGRATE_UNMOVABLE, so they also pin pageblocks against compaction. (Labyrinths, keys and the ' +
+    'mempool are issue 5; until they exist the requests run as plain unmovable allocations with the __GFP_EXCL bit.)',
+  machine: { mem: '1G', cpus: 2, kernel: '6.1', tunables: {} },
+  speed: { reclaimPagesPerSec: 250_000, ioLatencyUs: 200 },
+  durationMs: 8_000,
+  sampleMs: 50,
+  actors: [
+    {
+      name: 'enclave-rx', comm: 'swapper/1', kind: 'tick', gfp: 'GFP_ATOMIC|__GFP_EXCL', context: 'softirq', cpu: 1,
+      order: [80, 15, 5], periodMs: 5, burst: 16, holdMeanMs: 200, startMs: 500,
+    },
+    {
+      name: 'enclave-keys', comm: 'enclave', kind: 'stream', gfp: 'GFP_KERNEL|__GFP_EXCL', context: 'process', cpu: 0,
+      order: 0, requestsPerSec: 200, holdMeanMs: 2000,
+    },
+    {
+      name: 'backup', kind: 'stream', gfp: 'GFP_HIGHUSER_MOVABLE', context: 'process', cpu: 0, order: 0,
+      mibPerSec: 250, lru: 'file',
+    },
+    {
+      name: 'db', kind: 'stream', gfp: 'GFP_HIGHUSER_MOVABLE', context: 'process', cpu: 0, order: 0, chunk: 256,
+      requestsPerSec: 50, maxHeldPercent: 40, onFull: 'replace-random', requestsPerSecWhenFull: 10, lru: 'anon',
+    },
+  ],
+  headline: 'Atomic exclusive requests fail once global pressure reaches the min reserve unless a mempool backs them.',
+};
+
+const fragmentation: ScenarioSpec = {
+  name: 'fragmentation',
+  title: 'Fragmentation: mixed lifetimes, huge-page success over time',
+  story:
+    'A long-running machine: short-lived and long-lived movable pages, long-lived unmovable kernel objects of ' +
+    'orders 0..2 (slab-like), and periodic transparent huge page attempts (order 9, GFP_TRANSHUGE_LIGHT: no direct ' +
+    'reclaim). As long-lived unmovable pages scatter across pageblocks, free memory stays plentiful but order-9 ' +
+    'blocks vanish; compaction (when it exists) wins some back.',
+  machine: { mem: '1G', cpus: 2, kernel: '6.1', tunables: {} },
+  speed: { reclaimPagesPerSec: 250_000, ioLatencyUs: 200 },
+  durationMs: 30_000,
+  sampleMs: 100,
+  actors: [
+    {
+      name: 'short', kind: 'stream', gfp: 'GFP_HIGHUSER_MOVABLE', context: 'process', cpu: 0, order: 0,
+      requestsPerSec: 40_000, arrival: 'poisson', holdMeanMs: 800,
+    },
+    {
+      name: 'long', kind: 'stream', gfp: 'GFP_HIGHUSER_MOVABLE', context: 'process', cpu: 1, order: 0,
+      requestsPerSec: 8_000, holdMeanMs: 20_000,
+    },
+    {
+      name: 'slab', comm: 'kworker/0:1', kind: 'stream', gfp: 'GFP_KERNEL', context: 'process', cpu: 0,
+      order: [70, 20, 10], requestsPerSec: 1_500, arrival: 'poisson', holdMeanMs: 60_000,
+    },
+    {
+      name: 'thp', comm: 'khugepaged', kind: 'stream', gfp: 'GFP_TRANSHUGE_LIGHT', context: 'process', cpu: 1,
+      order: 9, requestsPerSec: 20, holdMeanMs: 5_000,
+    },
+  ],
+  headline: 'Order-9 success falls over time while total free memory stays well above the watermarks.',
+};
+
+const oom: ScenarioSpec = {
+  name: 'oom',
+  title: 'OOM: a leak until the OOM killer acts',
+  story:
+    'A process leaks anonymous memory at 100 MiB/s beside a steady service. Page cache is reclaimed first; with no ' +
+    'swap the anonymous pages cannot be; direct reclaim stops making progress and the OOM killer picks the task ' +
+    'with the largest badness — the leaker — and frees everything it holds.',
+  machine: { mem: '1G', cpus: 2, kernel: '6.1', tunables: {} },
+  speed: { reclaimPagesPerSec: 250_000, ioLatencyUs: 200 },
+  durationMs: 15_000,
+  sampleMs: 50,
+  actors: [
+    {
+      name: 'leaker', kind: 'stream', gfp: 'GFP_HIGHUSER_MOVABLE', context: 'process', cpu: 0, order: 0,
+      mibPerSec: 100, lru: 'anon', startMs: 1000,
+    },
+    {
+      name: 'service', kind: 'stream', gfp: 'GFP_HIGHUSER_MOVABLE', context: 'process', cpu: 1, order: 0, chunk: 256,
+      requestsPerSec: 20, maxHeldPercent: 15, onFull: 'replace-random', lru: 'anon', oomScoreAdj: -500,
+    },
+    {
+      name: 'logs', kind: 'stream', gfp: 'GFP_HIGHUSER_MOVABLE', context: 'process', cpu: 1, order: 0,
+      mibPerSec: 20, lru: 'file',
+    },
+  ],
+  headline: 'Once the leak exhausts memory, GFP_KERNEL-class requests would fail without the OOM killer; with it, the leaker is killed.',
+};
+
+/**
+ * Reproduces ../shared/fixtures/linux-6.1-atomic (README there): 512M, no swap, one CPU; a softirq timer makes
+ * 1024 GFP_ATOMIC order-0 calls every 64 ms, holds each page 500 ms, on 500 ms / off 1500 ms for 12 s, while
+ * userspace reads a file larger than RAM at ~390 MiB/s (page-cache churn) and holds 60 % of MemTotal anonymous
+ * memory in 1 MiB chunks, replacing one random chunk every 8 MiB read.
+ */
+const atomic512m: ScenarioSpec = {
+  name: 'atomic-512m',
+  title: 'The real GFP_ATOMIC storm of linux-6.1-atomic (512M): failure rate vs vm.min_free_kbytes',
+  story:
+    'The fixture run: 1024 GFP_ATOMIC order-0 pages per 64 ms softirq tick, held 500 ms, 500/1500 ms duty cycle, ' +
+    'under page-cache churn and 60 % anonymous memory, on 512 MiB with no swap. The real kernel failed ≈32 % of ' +
+    'the storm\'s requests at the default min_free_kbytes 2596, ≈4.5 % at 3894 and none from 5192 up: kswapd ' +
+    'refills between bursts, and a larger min reserve lets the bursts ride it out.',
+  machine: { mem: '512M', cpus: 1, kernel: '6.1', tunables: {} },
+  // Calibrated machine speed (qemu TCG guest): kswapd's clean-file reclaim throughput and the disk's read latency.
+  speed: { reclaimPagesPerSec: 110_000, ioLatencyUs: 100 },
+  durationMs: 15_500,
+  sampleMs: 50,
+  pageMapAtMs: [3_000, 3_500, 15_500],
+  actors: [
+    {
+      name: 'storm', comm: 'swapper/0', kind: 'tick', gfp: 'GFP_ATOMIC', context: 'softirq', cpu: 0, order: 0,
+      periodMs: 64, burst: 1024, holdMs: 500, startMs: 3_000, stopMs: 15_000, duty: { onMs: 500, offMs: 1500 },
+    },
+    {
+      // cat of a 1.5 GiB file: read-ahead pages (mapping gfp | __GFP_NORETRY | __GFP_NOWARN on the readahead path)
+      name: 'reader', comm: 'cat', kind: 'stream', gfp: 'GFP_HIGHUSER_MOVABLE', context: 'process', cpu: 0, order: 0,
+      mibPerSec: 390, lru: 'file',
+    },
+    {
+      name: 'anon', comm: 'stormload', kind: 'stream', gfp: 'GFP_HIGHUSER_MOVABLE', context: 'process', cpu: 0, order: 0,
+      chunk: 256, requestsPerSec: 400, startMs: 600, maxHeldPercent: 60, onFull: 'replace-random',
+      requestsPerSecWhenFull: 49, lru: 'anon',
+    },
+  ],
+  headline: 'Storm failures ≈32 % at min_free_kbytes 2596, ≈4.5 % at 3894, 0 from 5192 up (real kernel, 3 repeats each).',
+};
+
+export const BUILTIN_SCENARIOS: Readonly<Record<string, ScenarioSpec>> = {
+  'net-rx-storm': netRxStorm,
+  render,
+  'secure-enclave': secureEnclave,
+  fragmentation,
+  oom,
+  'atomic-512m': atomic512m,
+};
+
+/** A deep copy of a built-in scenario. */
+export function builtinScenario(name: string): ScenarioSpec {
+  const s = BUILTIN_SCENARIOS[name];
+  if (!s) {
+    throw new BadInputError('unknown-scenario', `Cannot run scenario "${name}": because it is neither built in (${Object.keys(BUILTIN_SCENARIOS).join(', ')}) nor a .json file`);
+  }
+  return structuredClone(s);
+}

@@ -1,0 +1,628 @@
+/**
+ * The simulator: runs a scenario's actors against an allocator in virtual time and collects what happened —
+ * requests, failures and latency per gfp class and order, zone time series, page maps, failure reports.
+ *
+ * Determinism: every random draw comes from a seeded stream per actor, every delay from the virtual clock, and
+ * the result holds no wall-clock value, so the same seed gives the same result, byte for byte.
+ */
+import { Clock, NSEC_PER_MSEC, NSEC_PER_SEC } from './clock.ts';
+import { Rng, streamRng } from './rng.ts';
+import type { ActorSpec, ScenarioSpec } from './scenario.ts';
+import type { PageOwner, PressureMachinery, SimAllocator, SimTask } from './machinery.ts';
+import { gfpFromText, gfpHex, gfpNames } from './gfp_text.ts';
+import { __GFP_DIRECT_RECLAIM, __GFP_NOWARN } from '../gfp/bits.ts';
+import { MAX_ORDER, PAGE_SIZE } from '../mm/constants.ts';
+import { warnAllocFirstLine, warnAllocRateLimit } from '../report/warn_alloc.ts';
+
+export interface SimulateOptions {
+  seed: number;
+  /** Called about 100 times per run with the fraction done. */
+  onProgress?: (fraction: number) => void;
+  /** kswapd/reclaim/compaction/OOM; absent until issue 4 lands. */
+  pressure?: PressureMachinery;
+  /** Cap on failure reports kept (after the kernel's ratelimit). Default 20. */
+  maxReports?: number;
+}
+
+export interface ClassStats {
+  /** The actor's gfp as written in the scenario. */
+  gfpClass: string;
+  gfp: string;
+  context: string;
+  order: number;
+  requests: number;
+  failures: number;
+  failureRate: number;
+  /** Requests refused before trying (a sleeping mask in atomic context). */
+  refused: number;
+  latencyMeanUs: number;
+  latencyP99Us: number;
+  latencyMaxUs: number;
+  deadlineMisses: number;
+}
+
+export interface ActorStats {
+  name: string;
+  kind: string;
+  gfp: string;
+  context: string;
+  requests: number;
+  failures: number;
+  failureRate: number;
+  pagesAllocated: number;
+  heldPagesMax: number;
+  heldPagesEnd: number;
+  firstFailureMs: number | null;
+  lastFailureMs: number | null;
+}
+
+export interface ZoneSeries {
+  name: string;
+  managed: number;
+  free: number[];
+  min: number[];
+  low: number[];
+  high: number[];
+  boost: number[];
+  /** freeBlocks[order][sample] */
+  freeBlocks: number[][];
+}
+
+export interface PageMap {
+  tMs: number;
+  zone: string;
+  /** Per pageblock: migratetype (0..4). */
+  migratetype: number[];
+  /** Per pageblock: free pages (0..512). */
+  freePages: number[];
+}
+
+export interface SimResult {
+  scenario: string;
+  title: string;
+  seed: number;
+  machine: { mem: string; cpus: number; kernel: string; minFreeKbytes: number; tunables: Record<string, number> };
+  durationMs: number;
+  sampleMs: number;
+  machinery: { pressure: string | null; note: string };
+  totals: { events: number; requests: number; failures: number; failureRate: number; pagesAllocated: number };
+  classes: ClassStats[];
+  actors: ActorStats[];
+  zones: Array<{ name: string; managed: number; min: number; low: number; high: number }>;
+  failureReports: { total: number; warned: number; suppressedByRatelimit: number; nowarn: number; kept: Array<{ tMs: number; actor: string; text: string }> };
+  pressureCounters: Record<string, number>;
+  pressureEvents: Array<{ tMs: number; kind: string; text: string }>;
+  buddyinfo: string;
+  series: {
+    tMs: number[];
+    zones: ZoneSeries[];
+    /** Per class label (`GFP_ATOMIC o3`): requests and failures within each sample interval. */
+    classRequests: Record<string, number[]>;
+    classFailures: Record<string, number[]>;
+    /** Pressure counters per sample interval (deltas). */
+    pressure: Record<string, number[]>;
+  };
+  pageMaps: PageMap[];
+}
+
+const LAT_BUCKETS = 48; // log2 buckets of ns
+const ST_REQ = 0, ST_FAIL = 1, ST_LATSUM = 2, ST_LATMAX = 3, ST_DEADLINE = 4, ST_REFUSED = 5, ST_FIELDS = 6;
+
+/** Label of a (class, order) pair in series keys. */
+export function classKey(gfpClass: string, order: number): string {
+  return `${gfpClass} o${order}`;
+}
+
+/** Runtime state of one actor. Held pages live in flat arrays; no object per page. */
+class ActorRun implements PageOwner, SimTask {
+  readonly gfp: number;
+  readonly sleeping: boolean;
+  readonly orderWeights: number[];
+  readonly fixedOrder: number;
+  readonly chunk: number;
+  readonly cpu: number;
+  readonly startNs: number;
+  readonly stopNs: number;
+  readonly holdNs: number;
+  readonly holdMeanNs: number;
+  readonly maxHeld: number;
+  readonly comm: string;
+  readonly oomScoreAdj: number;
+  /** stats[order * ST_FIELDS + field] */
+  readonly stats = new Float64Array(MAX_ORDER * ST_FIELDS);
+  readonly latHist = new Float64Array(MAX_ORDER * LAT_BUCKETS);
+  /** Interval counters for the series. */
+  readonly intReq = new Float64Array(MAX_ORDER);
+  readonly intFail = new Float64Array(MAX_ORDER);
+  // FIFO of held pages (fixed hold) or a swap-remove set (held until reclaim/replace/kill).
+  pfns = new Float64Array(1024);
+  orders = new Uint8Array(1024);
+  times = new Float64Array(1024);
+  head = 0;
+  count = 0;
+  heldPages = 0;
+  heldPagesMax = 0;
+  pagesAllocated = 0;
+  requests = 0;
+  failures = 0;
+  firstFailNs = -1;
+  lastFailNs = -1;
+  killed = false;
+  acc = 0;
+  full = false;
+  /** pfn → index in the set (only for LRU actors, so reclaim can find a page). */
+  readonly index: Map<number, number> | null;
+
+  constructor(readonly spec: ActorSpec, readonly pid: number, readonly rng: Rng, managedPages: number, durationNs: number) {
+    this.gfp = gfpFromText(spec.gfp);
+    this.sleeping = (this.gfp & __GFP_DIRECT_RECLAIM) !== 0;
+    if (typeof spec.order === 'number') {
+      this.fixedOrder = spec.order;
+      this.orderWeights = [];
+    } else {
+      this.fixedOrder = -1;
+      this.orderWeights = spec.order.slice();
+    }
+    this.chunk = spec.chunk ?? 1;
+    this.cpu = spec.cpu ?? 0;
+    this.startNs = (spec.startMs ?? 0) * NSEC_PER_MSEC;
+    this.stopNs = Math.min(durationNs, (spec.stopMs ?? Infinity) * NSEC_PER_MSEC);
+    this.holdNs = spec.holdMs !== undefined ? spec.holdMs * NSEC_PER_MSEC : -1;
+    this.holdMeanNs = spec.holdMeanMs !== undefined ? spec.holdMeanMs * NSEC_PER_MSEC : -1;
+    this.maxHeld = spec.maxHeldPages ?? (spec.maxHeldPercent !== undefined ? Math.floor(managedPages * spec.maxHeldPercent / 100) : Infinity);
+    this.comm = spec.comm ?? spec.name;
+    this.oomScoreAdj = spec.oomScoreAdj ?? 0;
+    this.index = spec.lru !== undefined ? new Map() : null;
+  }
+
+  isOn(now: number): boolean {
+    if (now < this.startNs || now >= this.stopNs || this.killed) return false;
+    const d = this.spec.duty;
+    if (!d) return true;
+    const period = (d.onMs + d.offMs) * NSEC_PER_MSEC;
+    return (now - this.startNs) % period < d.onMs * NSEC_PER_MSEC;
+  }
+
+  pickOrder(): number {
+    return this.fixedOrder >= 0 ? this.fixedOrder : this.rng.pickWeighted(this.orderWeights);
+  }
+
+  push(pfn: number, order: number, now: number): void {
+    if (this.count === this.pfns.length) this.grow();
+    let i: number;
+    if (this.holdNs >= 0) {
+      i = (this.head + this.count) % this.pfns.length;
+    } else {
+      i = this.count;
+      if (this.index) this.index.set(pfn, i);
+    }
+    this.pfns[i] = pfn;
+    this.orders[i] = order;
+    this.times[i] = now;
+    this.count++;
+    this.heldPages += 1 << order;
+    if (this.heldPages > this.heldPagesMax) this.heldPagesMax = this.heldPages;
+  }
+
+  /** Remove set entry i (swap with last). Not for FIFO actors. */
+  removeAt(i: number): void {
+    const last = --this.count;
+    this.heldPages -= 1 << this.orders[i]!;
+    if (this.index) this.index.delete(this.pfns[i]!);
+    if (i !== last) {
+      this.pfns[i] = this.pfns[last]!;
+      this.orders[i] = this.orders[last]!;
+      this.times[i] = this.times[last]!;
+      if (this.index) this.index.set(this.pfns[i]!, i);
+    }
+  }
+
+  private grow(): void {
+    const n = this.pfns.length * 2;
+    const p = new Float64Array(n), o = new Uint8Array(n), t = new Float64Array(n);
+    // unroll the ring so that head = 0
+    for (let k = 0; k < this.count; k++) {
+      const j = (this.head + k) % this.pfns.length;
+      p[k] = this.pfns[j]!; o[k] = this.orders[j]!; t[k] = this.times[j]!;
+    }
+    this.pfns = p; this.orders = o; this.times = t; this.head = 0;
+  }
+
+  // PageOwner: reclaim took one of our pages (already freed by the machinery).
+  reclaimed(pfn: number): void {
+    const i = this.index?.get(pfn);
+    if (i === undefined) return;
+    this.removeAt(i);
+  }
+
+  // SimTask
+  rssPages(): number {
+    return this.heldPages;
+  }
+
+  /** Set by the simulator: frees everything this actor holds. */
+  killHook: () => void = () => {};
+  kill(): void {
+    this.killHook();
+  }
+}
+
+/** Run a scenario on an allocator. Synchronous; the pressure machinery schedules its own events on the clock. */
+export function simulate(spec: ScenarioSpec, alloc: SimAllocator, opts: SimulateOptions): SimResult {
+  const clock = new Clock();
+  const durationNs = spec.durationMs * NSEC_PER_MSEC;
+  const sampleNs = spec.sampleMs * NSEC_PER_MSEC;
+  const pressure = opts.pressure;
+  const maxReports = opts.maxReports ?? 20;
+  const managedTotal = alloc.zones.reduce((s, z) => s + z.managed, 0);
+  const actors = spec.actors.map((a, i) => new ActorRun(a, 1000 + i, streamRng(opts.seed, `actor:${a.name}`), managedTotal, durationNs));
+  if (pressure) pressure.attach({ clock, alloc, rng: streamRng(opts.seed, 'pressure'), speed: spec.speed ?? {} });
+
+  let requests = 0, failures = 0;
+  // warn_alloc's own ratelimit (10 s, burst 1), in virtual time.
+  const ratelimit = warnAllocRateLimit();
+  let warned = 0, suppressed = 0, nowarn = 0;
+  const kept: Array<{ tMs: number; actor: string; text: string }> = [];
+
+  const freeOne = (a: ActorRun, pfn: number, order: number): void => {
+    alloc.freePages(pfn, order, a.cpu);
+    if (a.index && pressure) pressure.lruRemove(pfn, order);
+  };
+
+  const reportFailure = (a: ActorRun, order: number, now: number): void => {
+    if (a.firstFailNs < 0) a.firstFailNs = now;
+    a.lastFailNs = now;
+    if (a.gfp & __GFP_NOWARN) { nowarn++; return; }
+    if (!ratelimit.allow(now)) { suppressed++; return; }
+    warned++;
+    if (kept.length < maxReports) {
+      const text = alloc.warnAllocReport
+        ? alloc.warnAllocReport(a.comm, a.gfp, order)
+        : warnAllocFirstLine({
+          comm: a.comm, pid: a.pid, cpu: a.cpu, order, gfp: a.gfp, gfpNames: gfpNames(a.gfp, a.spec.gfp),
+          nodemask: null, cpuset: '/', memsAllowed: '0', inInterrupt: a.spec.context !== 'process',
+        });
+      kept.push({ tMs: now / NSEC_PER_MSEC, actor: a.spec.name, text });
+    }
+  };
+
+  const record = (a: ActorRun, order: number, ok: boolean, latNs: number): void => {
+    const b = order * ST_FIELDS;
+    a.stats[b + ST_REQ]!++;
+    a.intReq[order]!++;
+    a.requests++;
+    requests++;
+    if (!ok) {
+      a.stats[b + ST_FAIL]!++;
+      a.intFail[order]!++;
+      a.failures++;
+      failures++;
+    }
+    a.stats[b + ST_LATSUM]! += latNs;
+    if (latNs > a.stats[b + ST_LATMAX]!) a.stats[b + ST_LATMAX] = latNs;
+    const bucket = latNs <= 0 ? 0 : Math.min(LAT_BUCKETS - 1, 1 + Math.floor(Math.log2(latNs)));
+    a.latHist[order * LAT_BUCKETS + bucket]!++;
+    if (a.spec.deadlineMs !== undefined && latNs > a.spec.deadlineMs * NSEC_PER_MSEC) a.stats[b + ST_DEADLINE]!++;
+  };
+
+  /** A request succeeded at `now` (issued at `issued`): hold its pages as the actor says. */
+  const holdPages = (a: ActorRun, pfn: number, order: number, now: number): void => {
+    a.pagesAllocated += 1 << order;
+    if (a.holdMeanNs >= 0) {
+      a.heldPages += 1 << order;
+      if (a.heldPages > a.heldPagesMax) a.heldPagesMax = a.heldPages;
+      clock.schedule(now + a.rng.exponential(a.holdMeanNs), expFree[a.pid - 1000]!, pfn * 16 + order);
+      return;
+    }
+    a.push(pfn, order, now);
+    if (a.index && pressure) pressure.lruAdd(pfn, order, a.spec.lru!, a.rng.chance(a.spec.dirtyFraction ?? 0), a);
+  };
+
+  const expFree: Array<(now: number, arg: number) => void> = actors.map((a) => (_now: number, arg: number) => {
+    if (a.killed) return;
+    const order = arg % 16;
+    const pfn = (arg - order) / 16;
+    a.heldPages -= 1 << order;
+    alloc.freePages(pfn, order, a.cpu);
+  });
+
+  /** Issue one request (a chunk of `chunk` requests of one order) for actor a at time now. */
+  const request = (a: ActorRun, now: number): void => {
+    const order = a.pickOrder();
+    for (let c = 0; c < a.chunk; c++) {
+      if (a.sleeping && a.spec.context !== 'process') {
+        // A sleeping allocation in atomic context: the kernel refuses it ("BUG: sleeping function called from
+        // invalid context"); nothing is allocated.
+        a.stats[order * ST_FIELDS + ST_REFUSED]!++;
+        record(a, order, false, 0);
+        continue;
+      }
+      if (a.sleeping && pressure) {
+        pressure.allocSleeping(a.gfp, order, a.cpu, a, (pfn, doneNs) => {
+          const ok = pfn >= 0;
+          record(a, order, ok, doneNs - now);
+          if (ok) {
+            if (a.killed) alloc.freePages(pfn, order, a.cpu);
+            else holdPages(a, pfn, order, doneNs);
+          } else reportFailure(a, order, doneNs);
+        });
+        continue;
+      }
+      const pfn = alloc.allocPages(a.gfp, order, a.cpu);
+      if (pressure) pressure.afterAtomicAlloc(a.gfp, order, pfn);
+      if (pfn >= 0) {
+        record(a, order, true, 0);
+        holdPages(a, pfn, order, now);
+      } else {
+        record(a, order, false, 0);
+        reportFailure(a, order, now);
+      }
+    }
+  };
+
+  /** Free FIFO pages older than the hold time. */
+  const expire = (a: ActorRun, now: number): void => {
+    while (a.count > 0) {
+      const i = a.head;
+      if (now - a.times[i]! < a.holdNs) break;
+      const order = a.orders[i]!;
+      freeOne(a, a.pfns[i]!, order);
+      a.heldPages -= 1 << order;
+      a.head = (i + 1) % a.pfns.length;
+      a.count--;
+    }
+  };
+
+  /** Make room under the cap; false when the actor must pause. */
+  const makeRoom = (a: ActorRun, need: number): boolean => {
+    if (a.heldPages + need <= a.maxHeld) return true;
+    a.full = true;
+    const mode = a.spec.onFull ?? 'pause';
+    if (mode === 'pause') return false;
+    while (a.heldPages + need > a.maxHeld && a.count > 0) {
+      if (mode === 'replace-oldest' && a.holdNs >= 0) {
+        const i = a.head;
+        freeOne(a, a.pfns[i]!, a.orders[i]!);
+        a.heldPages -= 1 << a.orders[i]!;
+        a.head = (i + 1) % a.pfns.length;
+        a.count--;
+      } else {
+        const i = mode === 'replace-oldest' ? 0 : a.rng.int(0, a.count - 1);
+        const pfn = a.pfns[i]!, order = a.orders[i]!;
+        a.removeAt(i);
+        freeOne(a, pfn, order);
+      }
+    }
+    return a.heldPages + need <= a.maxHeld;
+  };
+
+  for (const a of actors) {
+    a.killHook = () => {
+      if (a.killed) return;
+      a.killed = true;
+      if (a.holdNs >= 0) {
+        while (a.count > 0) {
+          const i = a.head;
+          freeOne(a, a.pfns[i]!, a.orders[i]!);
+          a.head = (i + 1) % a.pfns.length;
+          a.count--;
+        }
+      } else {
+        while (a.count > 0) {
+          const pfn = a.pfns[a.count - 1]!, order = a.orders[a.count - 1]!;
+          a.removeAt(a.count - 1);
+          freeOne(a, pfn, order);
+        }
+      }
+      a.heldPages = 0;
+    };
+    if (a.spec.context === 'process' && pressure) pressure.registerTask(a);
+
+    const meanOrderPages = a.fixedOrder >= 0 ? 1 << a.fixedOrder
+      : a.orderWeights.reduce((s, w, o) => s + w * (1 << o), 0) / a.orderWeights.reduce((s, w) => s + w, 0);
+    if (a.spec.kind === 'tick') {
+      const periodNs = a.spec.periodMs! * NSEC_PER_MSEC;
+      const burst = a.spec.burst!;
+      const tick = (now: number): void => {
+        if (a.killed) return;
+        if (a.holdNs >= 0) expire(a, now);
+        if (a.isOn(now)) {
+          for (let k = 0; k < burst; k++) {
+            if (!makeRoom(a, a.chunk * meanOrderPages)) break;
+            request(a, now);
+          }
+        }
+        if (now + periodNs < durationNs) clock.schedule(now + periodNs, tick);
+      };
+      clock.schedule(a.startNs, tick);
+    } else {
+      const perSec = a.spec.requestsPerSec ?? (a.spec.mibPerSec! * 1024 * 1024) / (PAGE_SIZE * meanOrderPages * a.chunk);
+      const perSecFull = a.spec.requestsPerSecWhenFull ?? perSec;
+      if (a.spec.arrival === 'poisson') {
+        const next = (now: number): void => {
+          if (a.killed || now >= a.stopNs) return;
+          if (a.holdNs >= 0) expire(a, now);
+          if (a.isOn(now) && makeRoom(a, a.chunk * meanOrderPages)) request(a, now);
+          const rate = a.full ? perSecFull : perSec;
+          clock.schedule(now + a.rng.exponential(NSEC_PER_SEC / rate), next);
+        };
+        clock.schedule(a.startNs, next);
+      } else {
+        // Fixed spacing, batched per quantum so that high rates cost one event per millisecond.
+        const quantumNs = Math.max(NSEC_PER_SEC / perSec, NSEC_PER_MSEC / 4);
+        const step = (now: number): void => {
+          if (a.killed || now >= a.stopNs) return;
+          if (a.holdNs >= 0) expire(a, now);
+          if (a.isOn(now)) {
+            a.acc += (a.full ? perSecFull : perSec) * quantumNs / NSEC_PER_SEC;
+            while (a.acc >= 1) {
+              a.acc -= 1;
+              if (!makeRoom(a, a.chunk * meanOrderPages)) { a.acc = 0; break; }
+              request(a, now);
+            }
+          }
+          clock.schedule(now + quantumNs, step);
+        };
+        clock.schedule(a.startNs, step);
+      }
+    }
+  }
+
+  // Sampling
+  const nz = alloc.zones.length;
+  const wm = new Float64Array(4);
+  const zones: ZoneSeries[] = alloc.zones.map((z) => ({
+    name: z.name, managed: z.managed, free: [], min: [], low: [], high: [], boost: [],
+    freeBlocks: Array.from({ length: MAX_ORDER }, () => [] as number[]),
+  }));
+  const tMs: number[] = [];
+  const classRequests: Record<string, number[]> = {};
+  const classFailures: Record<string, number[]> = {};
+  const pressureSeries: Record<string, number[]> = {};
+  let lastCounters: Record<string, number> = pressure ? { ...pressure.counters() } : {};
+  const pageMaps: PageMap[] = [];
+  const mapAt = (spec.pageMapAtMs ?? [spec.durationMs / 4, spec.durationMs / 2, spec.durationMs]).map((t) => Math.min(t, spec.durationMs)).sort((x, y) => x - y);
+  let mapNext = 0;
+  let sampleIdx = 0;
+  const sample = (now: number): void => {
+    tMs.push(now / NSEC_PER_MSEC);
+    for (let i = 0; i < nz; i++) {
+      const zs = zones[i]!;
+      alloc.zoneWatermarks(i, wm);
+      zs.free.push(alloc.zoneFreePages(i));
+      zs.min.push(wm[0]!); zs.low.push(wm[1]!); zs.high.push(wm[2]!); zs.boost.push(wm[3]!);
+      for (let o = 0; o < MAX_ORDER; o++) zs.freeBlocks[o]!.push(alloc.zoneFreeBlocks(i, o));
+    }
+    for (const a of actors) {
+      for (let o = 0; o < MAX_ORDER; o++) {
+        if (a.stats[o * ST_FIELDS + ST_REQ] === 0) continue;
+        const k = classKey(a.spec.gfp, o);
+        const rq = classRequests[k] ?? (classRequests[k] = new Array<number>(sampleIdx).fill(0));
+        const fl = classFailures[k] ?? (classFailures[k] = new Array<number>(sampleIdx).fill(0));
+        if (rq.length === sampleIdx) { rq.push(0); fl.push(0); }
+        rq[sampleIdx]! += a.intReq[o]!;
+        fl[sampleIdx]! += a.intFail[o]!;
+        a.intReq[o] = 0;
+        a.intFail[o] = 0;
+      }
+    }
+    for (const k of Object.keys(classRequests)) {
+      if (classRequests[k]!.length === sampleIdx) { classRequests[k]!.push(0); classFailures[k]!.push(0); }
+    }
+    if (pressure) {
+      const c = pressure.counters();
+      for (const k of Object.keys(c)) {
+        const s = pressureSeries[k] ?? (pressureSeries[k] = new Array<number>(sampleIdx).fill(0));
+        s.push(c[k]! - (lastCounters[k] ?? 0));
+      }
+      lastCounters = { ...c };
+    }
+    sampleIdx++;
+    while (mapNext < mapAt.length && mapAt[mapNext]! * NSEC_PER_MSEC <= now) {
+      for (let i = 0; i < nz; i++) {
+        const m = alloc.pageblockMap(i);
+        pageMaps.push({ tMs: now / NSEC_PER_MSEC, zone: alloc.zones[i]!.name, migratetype: Array.from(m.migratetype), freePages: Array.from(m.freePages) });
+      }
+      mapNext++;
+    }
+  };
+
+  // Drive the clock sample by sample (samples fire after every event of their instant).
+  const progressEvery = Math.max(1, Math.floor(durationNs / sampleNs / 100));
+  let t = 0;
+  sample(0);
+  let n = 0;
+  while (t < durationNs) {
+    t = Math.min(durationNs, t + sampleNs);
+    clock.runUntil(t);
+    sample(t);
+    if (opts.onProgress && ++n % progressEvery === 0) opts.onProgress(t / durationNs);
+  }
+  opts.onProgress?.(1);
+
+  // Results
+  const classes: ClassStats[] = [];
+  const byClass = new Map<string, { cs: ClassStats; hist: Float64Array; latSum: number }>();
+  for (const a of actors) {
+    for (let o = 0; o < MAX_ORDER; o++) {
+      const b = o * ST_FIELDS;
+      if (a.stats[b + ST_REQ] === 0) continue;
+      const key = `${a.spec.gfp}\u0000${a.spec.context}\u0000${o}`;
+      let e = byClass.get(key);
+      if (!e) {
+        e = {
+          cs: { gfpClass: a.spec.gfp, gfp: gfpHex(a.gfp), context: a.spec.context, order: o, requests: 0, failures: 0, failureRate: 0, refused: 0, latencyMeanUs: 0, latencyP99Us: 0, latencyMaxUs: 0, deadlineMisses: 0 },
+          hist: new Float64Array(LAT_BUCKETS), latSum: 0,
+        };
+        byClass.set(key, e);
+        classes.push(e.cs);
+      }
+      e.cs.requests += a.stats[b + ST_REQ]!;
+      e.cs.failures += a.stats[b + ST_FAIL]!;
+      e.cs.refused += a.stats[b + ST_REFUSED]!;
+      e.cs.deadlineMisses += a.stats[b + ST_DEADLINE]!;
+      e.cs.latencyMaxUs = Math.max(e.cs.latencyMaxUs, a.stats[b + ST_LATMAX]! / 1000);
+      e.latSum += a.stats[b + ST_LATSUM]!;
+      for (let k = 0; k < LAT_BUCKETS; k++) e.hist[k]! += a.latHist[o * LAT_BUCKETS + k]!;
+    }
+  }
+  for (const e of byClass.values()) {
+    const cs = e.cs;
+    cs.failureRate = round6(cs.failures / cs.requests);
+    cs.latencyMeanUs = round3(e.latSum / cs.requests / 1000);
+    cs.latencyMaxUs = round3(cs.latencyMaxUs);
+    // p99 as the upper edge of the histogram bucket holding the 99th percentile
+    const target = Math.ceil(cs.requests * 0.99);
+    let seen = 0;
+    for (let k = 0; k < LAT_BUCKETS; k++) {
+      seen += e.hist[k]!;
+      if (seen >= target) { cs.latencyP99Us = k === 0 ? 0 : round3(Math.min(2 ** k, cs.latencyMaxUs * 1000) / 1000); break; }
+    }
+  }
+  classes.sort((x, y) => (x.gfpClass < y.gfpClass ? -1 : x.gfpClass > y.gfpClass ? 1 : x.order - y.order));
+
+  const zonesOut = alloc.zones.map((z, i) => {
+    alloc.zoneWatermarks(i, wm);
+    return { name: z.name, managed: z.managed, min: wm[0]!, low: wm[1]!, high: wm[2]! };
+  });
+  const pagesAllocated = actors.reduce((s, a) => s + a.pagesAllocated, 0);
+  return {
+    scenario: spec.name,
+    title: spec.title,
+    seed: opts.seed,
+    machine: { mem: spec.machine.mem, cpus: spec.machine.cpus, kernel: spec.machine.kernel, minFreeKbytes: alloc.minFreeKbytes, tunables: { ...spec.machine.tunables } },
+    durationMs: spec.durationMs,
+    sampleMs: spec.sampleMs,
+    machinery: pressure
+      ? { pressure: pressure.name, note: 'kswapd, reclaim, compaction and OOM are simulated.' }
+      : { pressure: null, note: NO_PRESSURE_NOTE },
+    totals: { events: clock.fired, requests, failures, failureRate: requests === 0 ? 0 : round6(failures / requests), pagesAllocated },
+    classes,
+    actors: actors.map((a) => ({
+      name: a.spec.name, kind: a.spec.kind, gfp: a.spec.gfp, context: a.spec.context,
+      requests: a.requests, failures: a.failures, failureRate: a.requests === 0 ? 0 : round6(a.failures / a.requests),
+      pagesAllocated: a.pagesAllocated, heldPagesMax: a.heldPagesMax, heldPagesEnd: a.heldPages,
+      firstFailureMs: a.firstFailNs < 0 ? null : a.firstFailNs / NSEC_PER_MSEC,
+      lastFailureMs: a.lastFailNs < 0 ? null : a.lastFailNs / NSEC_PER_MSEC,
+    })),
+    zones: zonesOut,
+    failureReports: { total: failures, warned, suppressedByRatelimit: suppressed, nowarn, kept },
+    pressureCounters: pressure ? { ...pressure.counters() } : {},
+    pressureEvents: pressure?.events ? pressure.events().map((e) => ({ tMs: e.tNs / NSEC_PER_MSEC, kind: e.kind, text: e.text })) : [],
+    buddyinfo: alloc.buddyinfo(),
+    series: { tMs, zones, classRequests, classFailures, pressure: pressureSeries },
+    pageMaps,
+  };
+}
+
+export const NO_PRESSURE_NOTE =
+  'No pressure machinery yet (kswapd, reclaim, compaction, OOM: issue 4). Page cache and anonymous pages are never ' +
+  'reclaimed, kswapd never runs, sleeping requests fail where the kernel would reclaim, compact or OOM-kill; ' +
+  'every request takes the fast path and the reserves its flags allow, then fails.';
+
+function round6(x: number): number {
+  return Math.round(x * 1e6) / 1e6;
+}
+function round3(x: number): number {
+  return Math.round(x * 1e3) / 1e3;
+}
