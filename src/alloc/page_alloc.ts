@@ -273,7 +273,21 @@ export class PageAllocator {
       p = Math.max(p, e);
     }
     if (p < end) runs.push([p, end]);
-    for (const [s, e] of runs) this.freeRunGreedy(z, s, e);
+    // present - managed pages (kernel image, memblock allocations, memmap) are reserved too; the spec
+    // does not say where, so the lowest available pfns are taken.
+    let excess = -m.ints[m.zf(z, Z_MANAGED)]!;
+    for (const [s, e] of runs) excess += e - s;
+    for (const run of runs) {
+      if (excess <= 0) break;
+      const take = Math.min(excess, run[1] - run[0]);
+      for (let q = run[0]; q < run[0] + take; q++) {
+        m.flags[q] = PG_reserved;
+        m.refcount[q] = 1;
+      }
+      run[0] += take;
+      excess -= take;
+    }
+    for (const [s, e] of runs) if (e > s) this.freeRunGreedy(z, s, e);
   }
 
   /** Put [s, e) on zone z's MOVABLE lists as maximal aligned blocks (tail, ascending pfn). */
@@ -829,6 +843,15 @@ export class PageAllocator {
     m.ints[m.zf(z, Z_NR_FREE_PAGES)] -= 1 << order;
     this.prepNewPage(pfn, order, 0, listMt);
     return true;
+  }
+
+  /**
+   * Set the migratetype of the pageblock holding pfn (free blocks stay on their lists; use
+   * before initFreeRuns, or to mirror an mm_page_alloc_extfrag ownership change).
+   * @kernel mm/page_alloc.c set_pageblock_migratetype
+   */
+  set_pageblock_migratetype(pfn: number, mt: number): void {
+    this.mm.pbmt[pfn >>> pageblock_order] = mt;
   }
 
   /**
