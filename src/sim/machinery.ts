@@ -17,6 +17,19 @@ export interface SimZoneInfo {
   managed: number;
 }
 
+/** Who failed: what warn_alloc prints in its first line and its stack stand-in. */
+export interface FailedRequest {
+  comm: string;
+  pid: number;
+  cpu: number;
+  gfp: number;
+  order: number;
+  /** softirq/hardirq: the report's stack shows <IRQ>. */
+  inInterrupt: boolean;
+  /** The mask as the scenario wrote it (used for the names if no formatter is available). */
+  written: string;
+}
+
 /** Zone gauges at one moment, written into caller-owned arrays (no allocation per sample). */
 export interface SimAllocator {
   readonly zones: readonly SimZoneInfo[];
@@ -38,7 +51,7 @@ export interface SimAllocator {
   /** /proc/buddyinfo text. */
   buddyinfo(): string;
   /** warn_alloc's full report for a failure just now, when the report renderer exists. */
-  warnAllocReport?(comm: string, gfp: number, order: number): string;
+  warnAllocReport?(req: FailedRequest): string;
   /** Allocator counters by their /proc/vmstat names (pgalloc_*, allocstall_*, …). */
   vmstat?(): Record<string, number>;
 }

@@ -85,7 +85,17 @@ export interface SimResult {
   durationMs: number;
   sampleMs: number;
   machinery: { pressure: string | null; note: string };
-  totals: { events: number; requests: number; failures: number; failureRate: number; pagesAllocated: number };
+  totals: {
+    /** Clock events fired. */
+    events: number;
+    /** alloc_pages calls (each page of a chunk is one). */
+    requests: number;
+    failures: number;
+    failureRate: number;
+    /** __free_pages calls made by the workloads. */
+    frees: number;
+    pagesAllocated: number;
+  };
   classes: ClassStats[];
   actors: ActorStats[];
   zones: Array<{ name: string; managed: number; min: number; low: number; high: number }>;
@@ -258,13 +268,14 @@ export function simulate(spec: ScenarioSpec, alloc: SimAllocator, opts: Simulate
   const actors = spec.actors.map((a, i) => new ActorRun(a, 1000 + i, streamRng(opts.seed, `actor:${a.name}`), managedTotal, durationNs));
   if (pressure) pressure.attach({ clock, alloc, rng: streamRng(opts.seed, 'pressure'), speed: spec.speed ?? {} });
 
-  let requests = 0, failures = 0;
+  let requests = 0, failures = 0, frees = 0;
   // warn_alloc's own ratelimit (10 s, burst 1), in virtual time.
   const ratelimit = warnAllocRateLimit();
   let warned = 0, suppressed = 0, nowarn = 0;
   const kept: Array<{ tMs: number; actor: string; text: string }> = [];
 
   const freeOne = (a: ActorRun, pfn: number, order: number): void => {
+    frees++;
     alloc.freePages(pfn, order, a.cpu);
     if (a.index && pressure) pressure.lruRemove(pfn, order);
   };
@@ -277,7 +288,7 @@ export function simulate(spec: ScenarioSpec, alloc: SimAllocator, opts: Simulate
     warned++;
     if (kept.length < maxReports) {
       const text = alloc.warnAllocReport
-        ? alloc.warnAllocReport(a.comm, a.gfp, order)
+        ? alloc.warnAllocReport({ comm: a.comm, pid: a.pid, cpu: a.cpu, gfp: a.gfp, order, inInterrupt: a.spec.context !== 'process', written: a.spec.gfp })
         : warnAllocFirstLine({
           comm: a.comm, pid: a.pid, cpu: a.cpu, order, gfp: a.gfp, gfpNames: gfpNames(a.gfp, a.spec.gfp),
           nodemask: null, cpuset: '/', memsAllowed: '0', inInterrupt: a.spec.context !== 'process',
@@ -323,6 +334,7 @@ export function simulate(spec: ScenarioSpec, alloc: SimAllocator, opts: Simulate
     const order = arg % 16;
     const pfn = (arg - order) / 16;
     a.heldPages -= 1 << order;
+    frees++;
     alloc.freePages(pfn, order, a.cpu);
   });
 
@@ -342,7 +354,7 @@ export function simulate(spec: ScenarioSpec, alloc: SimAllocator, opts: Simulate
           const ok = pfn >= 0;
           record(a, order, ok, doneNs - now);
           if (ok) {
-            if (a.killed) alloc.freePages(pfn, order, a.cpu);
+            if (a.killed) { frees++; alloc.freePages(pfn, order, a.cpu); }
             else holdPages(a, pfn, order, doneNs);
           } else reportFailure(a, order, doneNs);
         });
@@ -596,7 +608,7 @@ export function simulate(spec: ScenarioSpec, alloc: SimAllocator, opts: Simulate
     machinery: pressure
       ? { pressure: pressure.name, note: 'kswapd, reclaim, compaction and OOM are simulated.' }
       : { pressure: null, note: NO_PRESSURE_NOTE },
-    totals: { events: clock.fired, requests, failures, failureRate: requests === 0 ? 0 : round6(failures / requests), pagesAllocated },
+    totals: { events: clock.fired, requests, failures, failureRate: requests === 0 ? 0 : round6(failures / requests), frees, pagesAllocated },
     classes,
     actors: actors.map((a) => ({
       name: a.spec.name, kind: a.spec.kind, gfp: a.spec.gfp, context: a.spec.context,

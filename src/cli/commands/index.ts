@@ -5,8 +5,12 @@
 import type { Command } from 'commander';
 import { register as start } from './start.ts';
 import { register as simulate } from './simulate.ts';
+import { register as explain } from './explain.ts';
+import { register as fragmentation } from './fragmentation.ts';
 
 export const COMMANDS: ReadonlyArray<(program: Command) => void> = [
   start,
   simulate,
+  explain,
+  fragmentation,
 ];
