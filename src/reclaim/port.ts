@@ -1,0 +1,70 @@
+/**
+ * What reclaim, compaction, OOM and the sleeping slow path need from the core allocator: a narrow port, so the
+ * pressure machinery does not reach into the core's buffers. src/alloc/core_port.ts adapts the core to it;
+ * src/reclaim/naive_buddy.ts is a small reference implementation used as a test oracle.
+ */
+import type { WatermarkZoneView } from '../zone/watermark.ts';
+
+/** A populated zone as the slow path sees it. Page counts in pages. */
+export interface PressureZone extends WatermarkZoneView {
+  readonly node: number;
+  /** ZONE_DMA, ZONE_DMA32, ZONE_NORMAL, … */
+  readonly zoneIdx: number;
+  readonly startPfn: number;
+  /** start_pfn + spanned_pages */
+  readonly endPfn: number;
+  readonly managed: number;
+  readonly present: number;
+  /** NR_FREE_PAGES */
+  readonly freePages: number;
+  /** _watermark[WMARK_MIN/LOW/HIGH] without boost */
+  readonly wmarkMin: number;
+  readonly wmarkLow: number;
+  readonly wmarkHigh: number;
+  /** zone->watermark_boost (read/write: kswapd clears it after boosted reclaim) */
+  watermarkBoost: number;
+  /** pages on this zone's per-CPU lists (free_pcp) */
+  readonly freePcp: number;
+}
+
+/** Page states the compaction scanners distinguish. */
+export const PAGE_STATE_RESERVED = 0;
+export const PAGE_STATE_FREE = 1;
+export const PAGE_STATE_ALLOCATED = 2;
+
+export interface PageAllocatorPort {
+  /** Populated zones, in zone-index order (DMA first). */
+  readonly zones: readonly PressureZone[];
+  /** The node count (kswapd and kcompactd run per node). */
+  readonly nrNodes: number;
+  /**
+   * get_page_from_freelist with explicit alloc flags (watermark index in the low bits), walking the zonelist for
+   * gfp's highest zone. Returns the pfn of the first page, or -1.
+   */
+  getPageFromFreelist(gfp: number, order: number, allocFlags: number): number;
+  /** __free_pages */
+  freePages(pfn: number, order: number): void;
+  /** drain_all_pages: return every per-CPU list to the buddy lists. */
+  drainAllPages(): void;
+  /** unreserve_highatomic_pageblock(ac, force): give highatomic reserve back; true if any was released. */
+  unreserveHighatomic(force: boolean): boolean;
+  /** The highest zone index a gfp may use (gfp_zone). */
+  gfpZone(gfp: number): number;
+  /** The migratetype a gfp asks for (gfp_migratetype). */
+  gfpMigratetype(gfp: number): number;
+  /** Pageblock migratetype of the block containing pfn. */
+  pageblockMigratetype(pfn: number): number;
+  /** PAGE_STATE_* of a pfn; for FREE, freeOrder() gives the order when pfn heads a free block, else -1. */
+  pageState(pfn: number): number;
+  /** Order of the free block headed at pfn, or -1 if pfn is not the head of a free block. */
+  freeOrder(pfn: number): number;
+  /**
+   * __isolate_free_page: take the free block headed at pfn out of the buddy lists (respecting the min watermark
+   * as the kernel does). Returns false if the watermark forbids it or pfn is not a free head.
+   */
+  isolateFreePage(pfn: number, order: number): boolean;
+  /** split_page: an allocated block of `order` becomes 2^order independently freeable order-0 pages. */
+  splitPage(pfn: number, order: number): void;
+  /** The core's invariant walk; throws on a violation. */
+  verify?(): void;
+}
