@@ -151,6 +151,18 @@ function emptyZone(node: number, zoneIdx: number): ZoneSpec {
   return { node, zoneIdx, startPfn: 0, spanned: 0, present: 0, managed: 0 };
 }
 
+/** Sort and coalesce [start, end) ranges. */
+function mergeRanges(r: Array<[number, number]>): Array<[number, number]> {
+  const s = r.filter(([a, b]) => b > a).sort((x, y) => x[0] - y[0]);
+  const out: Array<[number, number]> = [];
+  for (const [a, b] of s) {
+    const last = out[out.length - 1];
+    if (last !== undefined && a <= last[1]) last[1] = Math.max(last[1], b);
+    else out.push([a, b]);
+  }
+  return out;
+}
+
 /** Hash buckets alloc_large_system_hash sizes from nr_kernel_pages, as pages of a memblock allocation. */
 function earlyHashPages(nrKernelPages: number, scale: number, bucketBytes: number): number {
   let n = Math.ceil(nrKernelPages / 256) * 256; // round up to 1 MiB of pages
@@ -206,7 +218,7 @@ export function machineFromMem(mem: string | number, o: MachineOptions = {}): Ma
     }
     if (cursor < end) holes.push([cursor, end]);
     if (present === 0) { zones.push(emptyZone(0, zi)); continue; }
-    zones.push({ node: 0, zoneIdx: zi, startPfn: start, spanned: end - start, present, managed: present, unavailable: holes });
+    zones.push({ node: 0, zoneIdx: zi, startPfn: start, spanned: end - start, present, managed: present, holes });
   }
   // nr_kernel_pages: present minus the memmap estimate, over the low-memory zones (all of them on x86_64)
   let nrKernelPages = 0;
@@ -220,15 +232,29 @@ export function machineFromMem(mem: string | number, o: MachineOptions = {}): Ma
     + earlyHashPages(nrKernelPages, 13, 8) // dentry cache
     + earlyHashPages(nrKernelPages, 14, 8) // inode cache
     + L.topDownFixedPages + (swiotlb ? L.swiotlbMetaPages : 0);
-  const reserve = (zi: number, pages: number): void => {
+  const reserved: Array<Array<[number, number]>> = zones.map(() => []);
+  const reserve = (zi: number, start: number, pages: number): void => {
     const z = zones[zi]!;
     if (z.managed < pages) throw new BadInputError('BAD_MEM_SIZE', `Cannot build the machine: ${ZONE_NAMES[zi]} is too small for the kernel's reservations`);
     z.managed -= pages;
+    reserved[zi]!.push([start, start + pages]);
   };
-  // everything below 1 MiB is kept by the kernel (x86 reserves the first megabyte)
-  reserve(ZONE_DMA, L.lowRamEndPfn - L.firstPfn);
-  reserve(ZONE_DMA32, L.lowFixedPages + (swiotlb ? L.swiotlbPages : 0));
-  reserve(highPages > 0 ? ZONE_NORMAL : ZONE_DMA32, topDown);
+  // Where each reservation sits: the first megabyte (x86 keeps it all), the kernel image from 16 MiB up,
+  // swiotlb at the top of low RAM, and the top-down memblock allocations at the top of the highest zone.
+  reserve(ZONE_DMA, L.firstPfn, L.lowRamEndPfn - L.firstPfn);
+  reserve(ZONE_DMA32, PFN_16M, L.lowFixedPages);
+  if (swiotlb) {
+    reserve(ZONE_DMA32, lowUsableEnd - L.swiotlbPages, L.swiotlbPages);
+    reserve(ZONE_NORMAL, nodeEnd - topDown, topDown);
+  } else {
+    reserve(ZONE_DMA32, lowUsableEnd - topDown, topDown);
+  }
+  zones.forEach((z, zi) => {
+    if (z.present === 0) return;
+    z.unavailable = mergeRanges([...(z.holes ?? []), ...reserved[zi]!]);
+    const n = z.unavailable.reduce((a, [x, y]) => a + y - x, 0);
+    if (n !== z.spanned - z.managed) throw new BadInputError('BAD_MEM_SIZE', `Cannot build the machine: reservations of ${ZONE_NAMES[zi]} overlap`);
+  });
   for (const z of zones) if (z.present > 0) z.managedAtBoot = z.managed;
   zones[ZONE_DMA32]!.managedAtBoot = zones[ZONE_DMA32]!.managed - L.bootFreedPages;
   return finish(zones, o);

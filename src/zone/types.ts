@@ -38,6 +38,11 @@ export interface ZoneSpec {
    * taken as unavailable.
    */
   unavailable?: Array<[number, number]>;
+  /**
+   * The subset of `unavailable` that is not memory at all (e820 holes): no struct page is online there
+   * unless its 128 MiB section holds some memory. Absent when unknown.
+   */
+  holes?: Array<[number, number]>;
 }
 
 /** Values computed from the specs and the tunables (see src/zone/setup.ts). */

@@ -5,12 +5,14 @@
 import type { Command } from 'commander';
 import { register as start } from './start.ts';
 import { register as simulate } from './simulate.ts';
+import { register as proc } from './proc.ts';
 import { register as explain } from './explain.ts';
 import { register as fragmentation } from './fragmentation.ts';
 
 export const COMMANDS: ReadonlyArray<(program: Command) => void> = [
   start,
   simulate,
+  proc,
   explain,
   fragmentation,
 ];
