@@ -23,7 +23,7 @@ const netRxStorm: ScenarioSpec = {
   actors: [
     {
       name: 'rx-refill', comm: 'swapper/1', kind: 'tick', gfp: 'GFP_ATOMIC|__GFP_COMP', context: 'softirq', cpu: 1,
-      order: [60, 10, 10, 20], periodMs: 4, burst: 64, holdMeanMs: 150, startMs: 1000, duty: { onMs: 600, offMs: 900 },
+      order: [60, 10, 10, 20], periodMs: 2, burst: 128, holdMeanMs: 100, startMs: 1000, duty: { onMs: 600, offMs: 900 },
     },
     {
       name: 'cp', kind: 'stream', gfp: 'GFP_HIGHUSER_MOVABLE', context: 'process', cpu: 0, order: 0,

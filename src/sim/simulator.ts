@@ -293,7 +293,7 @@ export function simulate(spec: ScenarioSpec, alloc: SimAllocator, opts: Simulate
           comm: a.comm, pid: a.pid, cpu: a.cpu, order, gfp: a.gfp, gfpNames: gfpNames(a.gfp, a.spec.gfp),
           nodemask: null, cpuset: '/', memsAllowed: '0', inInterrupt: a.spec.context !== 'process',
         });
-      kept.push({ tMs: now / NSEC_PER_MSEC, actor: a.spec.name, text });
+      kept.push({ tMs: round3(now / NSEC_PER_MSEC), actor: a.spec.name, text });
     }
   };
 
@@ -614,8 +614,8 @@ export function simulate(spec: ScenarioSpec, alloc: SimAllocator, opts: Simulate
       name: a.spec.name, kind: a.spec.kind, gfp: a.spec.gfp, context: a.spec.context,
       requests: a.requests, failures: a.failures, failureRate: a.requests === 0 ? 0 : round6(a.failures / a.requests),
       pagesAllocated: a.pagesAllocated, heldPagesMax: a.heldPagesMax, heldPagesEnd: a.heldPages,
-      firstFailureMs: a.firstFailNs < 0 ? null : a.firstFailNs / NSEC_PER_MSEC,
-      lastFailureMs: a.lastFailNs < 0 ? null : a.lastFailNs / NSEC_PER_MSEC,
+      firstFailureMs: a.firstFailNs < 0 ? null : round3(a.firstFailNs / NSEC_PER_MSEC),
+      lastFailureMs: a.lastFailNs < 0 ? null : round3(a.lastFailNs / NSEC_PER_MSEC),
     })),
     zones: zonesOut,
     failureReports: { total: failures, warned, suppressedByRatelimit: suppressed, nowarn, kept },

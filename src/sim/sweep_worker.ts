@@ -7,7 +7,8 @@ import { simulate } from './simulator.ts';
 
 const job = workerData as SweepJob;
 try {
-  const mod = (await import(job.allocatorModule)) as { createSimAllocator(m: MachineSpecInput): SimAllocator };
+  const mod = (await import(job.allocatorModule)) as { createSimAllocator(m: MachineSpecInput): SimAllocator; loadCore?(): Promise<void> };
+  if (mod.loadCore) await mod.loadCore();
   const result = simulate(job.spec, mod.createSimAllocator(job.spec.machine), { seed: job.seed });
   parentPort!.postMessage({ ok: true, result });
 } catch (e) {

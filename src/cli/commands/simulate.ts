@@ -9,6 +9,7 @@ import { BUILTIN_SCENARIOS } from '../../sim/scenarios.ts';
 import { renderHtmlReport, renderSweepHtml } from '../../sim/report_html.ts';
 import { renderSummary, renderSweepSummary } from '../../sim/report_text.ts';
 import { runSweep } from '../../sim/sweep.ts';
+import { loadCore } from '../../sim/machine.ts';
 
 export interface SimulateCliOptions {
   mem?: string;
@@ -43,6 +44,7 @@ export async function runSimulateCommand(scenario: string | undefined, opts: Sim
   const seed = parseSeed(opts.seed);
   const spec = applyOverrides(loadScenario(scenario), { mem: opts.mem, kernel: opts.kernel, duration: opts.duration, set: opts.set });
   const showProgress = opts.progress !== false && !opts.json;
+  await loadCore();
   if (opts.sweep !== undefined) {
     const { name, values } = parseSweep(opts.sweep);
     const bar = progressBar(showProgress);
