@@ -8,8 +8,8 @@ import { BadInputError } from '../errors.ts';
 import { machineFromZoneinfo } from '../zone/setup.ts';
 import type { MachineSpec } from '../zone/types.ts';
 import { parseBuddyinfo } from '../stats/buddyinfo.ts';
-import { EV_COMPACTION_BEGIN, EV_PAGE_ALLOC, EV_PAGE_FREE, type TraceEvents } from './events.ts';
-import type { ParseStats } from './ftrace.ts';
+import { EV_ALLOC_ZONE_LOCKED, EV_COMPACTION_BEGIN, EV_PAGE_ALLOC, EV_PAGE_FREE, EV_PCPU_DRAIN, type TraceEvents } from './events.ts';
+import type { ParsedTrace, ParseStats } from './ftrace.ts';
 import { freeRunsFromKpageflags, reservedRunsFromKpageflags, type FreeRun } from './kpageflags.ts';
 import { kmemStat, unusableIndex, weightedUnusableIndex, type KmemStat } from './kmem_stat.ts';
 import { matchSnapshots, phaseMarkers, type PhaseMarker } from './phases.ts';
@@ -57,6 +57,8 @@ export interface ComparisonPoint {
   /** free-page-weighted unusable free space index per order over all zones (replayed state) */
   unusable: number[];
   anomalies: ReplayAnomalies;
+  /** at a marker: buddy-changing events (zone_locked, pcpu_drain, non-pcp-order frees) before its buddyinfo reader ended */
+  buddyEventsToReader?: number;
   note?: string;
 }
 
@@ -107,6 +109,11 @@ function compare(replay: Array<{ zone: string; counts: number[] }>, real: Map<st
 export async function runReplay(trace: string, o: ReplayRunOptions, makeBuddy: BuddyFactory): Promise<ReplayReport> {
   const t0 = performance.now();
   const parsed = await parseTraceFile(trace, { tolerant: o.tolerant === true });
+  return replayParsed(trace, parsed, o, makeBuddy, performance.now() - t0);
+}
+
+/** The same on a trace already parsed (`trace` names its file: snapshots are looked up beside it). */
+export function replayParsed(trace: string, parsed: ParsedTrace, o: ReplayRunOptions, makeBuddy: BuddyFactory, parseMs = 0): ReplayReport {
   const t1 = performance.now();
   const e = parsed.events;
   const snapDir = o.snapshots ?? path.join(path.dirname(trace), 'snap');
@@ -115,7 +122,7 @@ export async function runReplay(trace: string, o: ReplayRunOptions, makeBuddy: B
   const matched = matchSnapshots(markers, snapNames);
   const report: ReplayReport = {
     trace, events: e.length, parse: parsed.stats, points: [], compactionWindows: [], kmem: kmemStat(e), phases: [],
-    timing: { parseMs: t1 - t0, replayMs: 0 },
+    timing: { parseMs, replayMs: 0 },
   };
   for (let i = 0; i < e.length; i++) {
     if (e.type[i] === EV_COMPACTION_BEGIN) report.compactionWindows.push({ beginLine: e.line[i]! });
@@ -143,7 +150,7 @@ export async function runReplay(trace: string, o: ReplayRunOptions, makeBuddy: B
   const buddy = makeBuddy(spec, runs);
 
   // the comparison points: start state, each matched marker and its buddyinfo reader, the trace end
-  type Want = { at: ComparisonPoint['at']; label: string; snapshot?: string; row: number; note?: string };
+  type Want = { at: ComparisonPoint['at']; label: string; snapshot?: string; row: number; note?: string; toReader?: number };
   const wants: Want[] = [];
   const preSnap = snapNames.find((d) => /(^|_)pre($|_)/.test(d.replace(/^\d+_/, '')));
   wants.push({ at: 'start', label: 'start state', snapshot: preSnap, row: -1 });
@@ -152,7 +159,7 @@ export async function runReplay(trace: string, o: ReplayRunOptions, makeBuddy: B
     const snap = matched[k];
     if (snap === undefined) return;
     const label = m.text.replace(/^ORACLE\s+/, '');
-    wants.push({ at: 'marker', label, snapshot: snap, row: m.row });
+    wants.push({ at: 'marker', label, snapshot: snap, row: m.row, toReader: m.readerEnd >= 0 ? buddyEvents(e, m.row, m.readerEnd) : undefined });
     if (m.readerEnd >= 0) wants.push({ at: 'reader', label, snapshot: snap, row: m.readerEnd });
     lastIdx = Math.max(lastIdx, snapNames.indexOf(snap));
   });
@@ -175,6 +182,7 @@ export async function runReplay(trace: string, o: ReplayRunOptions, makeBuddy: B
       line: w.row >= 0 ? e.line[w.row] : undefined, ts: w.row >= 0 ? e.ts[w.row] : undefined,
       zones: cmp.zones, exact: cmp.exact, compactionAffected: st.compactionAffected,
       unusable: weightedUnusableIndex(st.zones.map((z) => z.counts)), anomalies: st.anomalies, note: w.note,
+      buddyEventsToReader: w.toReader,
     });
   }
   report.anomalies = result.anomalies;
@@ -182,6 +190,16 @@ export async function runReplay(trace: string, o: ReplayRunOptions, makeBuddy: B
     report.compactionWindows[k] = { beginLine: e.line[b]!, endLine: end >= 0 ? e.line[end] : undefined };
   });
   return report;
+}
+
+/** Events that change buddy lists in rows (from, to]: zone_locked, pcpu_drain, frees above the pcp orders. */
+function buddyEvents(e: TraceEvents, from: number, to: number): number {
+  let n = 0;
+  for (let i = from + 1; i <= to; i++) {
+    const t = e.type[i];
+    if (t === EV_ALLOC_ZONE_LOCKED || t === EV_PCPU_DRAIN || (t === EV_PAGE_FREE && e.order[i]! > 3 && e.order[i] !== 9)) n++;
+  }
+  return n;
 }
 
 /** Per phase (marker to marker): allocation and free volume, and the real snapshot's unusable index when there is one. */
