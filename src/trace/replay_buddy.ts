@@ -90,3 +90,8 @@ export class CoreReplayBuddy implements ReplayBuddy {
 export function createReplayBuddy(spec: MachineSpec, runs: readonly FreeRun[]): ReplayBuddy {
   return new CoreReplayBuddy(spec, runs);
 }
+
+/** A freshly booted core machine of `spec` (every managed page free): the placement replay's allocator. */
+export function createFreshAllocator(spec: MachineSpec): PageAllocator {
+  return PageAllocator.create({ spec, watermarks: computeZoneSetup(spec).zones });
+}

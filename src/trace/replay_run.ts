@@ -15,6 +15,8 @@ import { kmemStat, unusableIndex, weightedUnusableIndex, type KmemStat } from '.
 import { matchSnapshots, phaseMarkers, type PhaseMarker } from './phases.ts';
 import { replayTrace, type ReplayAnomalies, type ReplayBuddy } from './replay.ts';
 import { parseTraceFile, readMaybeCompressed } from './trace_file.ts';
+import { createFreshAllocator, createReplayBuddy } from './replay_buddy.ts';
+import { replayPlacement, type PlacementResult } from './placement.ts';
 
 export interface ReplayRunOptions {
   /** machine shape: a /proc/zoneinfo (default: <snapshots>/01_pre/zoneinfo when it exists) */
@@ -72,7 +74,18 @@ export interface ReplayReport {
   anomalies?: ReplayAnomalies;
   compactionWindows: Array<{ beginLine: number; endLine?: number }>;
   kmem: KmemStat;
-  phases: Array<{ label: string; fromLine: number; toLine: number; kmem: { allocRequests: number; allocPages: number; freeRequests: number; freePages: number } ; unusable?: number[]; snapshot?: string }>;
+  phases: Array<{
+    label: string; fromLine: number; toLine: number;
+    /** last row of the phase */
+    toRow: number;
+    kmem: { allocRequests: number; allocPages: number; freeRequests: number; freePages: number };
+    /** the real snapshot's unusable free index at the phase end, when there is one */
+    unusable?: number[]; snapshot?: string;
+    /** without a start state: the unusable index of the placement replay at the phase end */
+    placedUnusable?: number[];
+  }>;
+  /** without a start state: the trace's requests replayed on a fresh machine (the allocator picks the pages) */
+  placement?: Omit<PlacementResult, 'points'>;
   timing: { parseMs: number; replayMs: number };
 }
 
@@ -106,14 +119,14 @@ function compare(replay: Array<{ zone: string; counts: number[] }>, real: Map<st
 }
 
 /** Replays TRACE and compares it with its snapshots. */
-export async function runReplay(trace: string, o: ReplayRunOptions, makeBuddy: BuddyFactory): Promise<ReplayReport> {
+export async function runReplay(trace: string, o: ReplayRunOptions, makeBuddy: BuddyFactory = createReplayBuddy): Promise<ReplayReport> {
   const t0 = performance.now();
   const parsed = await parseTraceFile(trace, { tolerant: o.tolerant === true });
   return replayParsed(trace, parsed, o, makeBuddy, performance.now() - t0);
 }
 
 /** The same on a trace already parsed (`trace` names its file: snapshots are looked up beside it). */
-export function replayParsed(trace: string, parsed: ParsedTrace, o: ReplayRunOptions, makeBuddy: BuddyFactory, parseMs = 0): ReplayReport {
+export function replayParsed(trace: string, parsed: ParsedTrace, o: ReplayRunOptions, makeBuddy: BuddyFactory = createReplayBuddy, parseMs = 0): ReplayReport {
   const t1 = performance.now();
   const e = parsed.events;
   const snapDir = o.snapshots ?? path.join(path.dirname(trace), 'snap');
@@ -129,11 +142,19 @@ export function replayParsed(trace: string, parsed: ParsedTrace, o: ReplayRunOpt
   }
   phasesKmem(report, e, markers, matched, snapDir);
 
+  const like = o.like ?? path.join(snapDir, snapNames.find((d) => /(^|_)pre($|_)/.test(d.replace(/^\d+_/, ''))) ?? '01_pre', 'zoneinfo');
   if (o.start === undefined) {
+    if (existsSync(like) && e.length > 0) {
+      const ends = report.phases.map((ph) => ph.toRow);
+      const placed = replayPlacement(e, createFreshAllocator(machineFromZoneinfo(readFileSync(like, 'utf8'))), ends);
+      const { points, ...totals } = placed;
+      report.placement = totals;
+      const byRow = new Map(points.map((p) => [p.row, p]));
+      for (const ph of report.phases) ph.placedUnusable = byRow.get(ph.toRow)?.unusable;
+    }
     report.timing.replayMs = performance.now() - t1;
     return report;
   }
-  const like = o.like ?? path.join(snapDir, snapNames.find((d) => /(^|_)pre($|_)/.test(d.replace(/^\d+_/, ''))) ?? '01_pre', 'zoneinfo');
   if (!existsSync(like)) throw new BadInputError('REPLAY_NEEDS_MACHINE', `Cannot replay from ${o.start}: no machine shape; pass --like ZONEINFO`);
   const spec = machineFromZoneinfo(readFileSync(like, 'utf8'));
   report.machine = { zones: spec.zones.filter((z) => z.spanned > 0).map((z) => ({ zone: ['DMA', 'DMA32', 'Normal', 'Movable', 'Device'][z.zoneIdx]!, startPfn: z.startPfn, spanned: z.spanned, managed: z.managed })) };
@@ -220,7 +241,7 @@ function phasesKmem(report: ReplayReport, e: TraceEvents, markers: PhaseMarker[]
     const snap = k + 1 < bounds.length ? bounds[k + 1]!.snap : undefined;
     const real = snap === undefined ? undefined : readSnapshotBuddyinfo(path.join(snapDir, snap));
     report.phases.push({
-      label: bounds[k]!.label, fromLine: e.length === 0 ? 0 : e.line[Math.min(from, e.length - 1)]!,
+      label: bounds[k]!.label, toRow: Math.max(0, to - 1), fromLine: e.length === 0 ? 0 : e.line[Math.min(from, e.length - 1)]!,
       toLine: e.length === 0 ? 0 : e.line[Math.max(0, to - 1)]!,
       kmem: { allocRequests, allocPages, freeRequests, freePages },
       unusable: real === undefined ? undefined : unusableIndex(sumZones([...real.values()])), snapshot: snap,

@@ -2,7 +2,6 @@
 import type { Command } from 'commander';
 import { MIGRATETYPE_NAMES } from '../../mm/constants.ts';
 import { runReplay, type ReplayReport, type ComparisonPoint } from '../../trace/replay_run.ts';
-import { createReplayBuddy } from '../../trace/replay_buddy.ts';
 
 interface Opts {
   like?: string;
@@ -39,7 +38,7 @@ export function register(program: Command): void {
         like: opts.like, start: opts.start, snapshots: opts.snapshots, tolerant: opts.tolerant === true,
         lookahead: opts.lookahead, compactionInference: opts.compactionInference,
         readerComm: opts.readerComm, readerNth: Number(opts.readerNth ?? 3),
-      }, createReplayBuddy);
+      });
       if (opts.json) process.stdout.write(JSON.stringify(report) + '\n');
       else process.stdout.write(renderReport(report, Number(opts.top ?? 10)));
     });
@@ -139,11 +138,16 @@ function kmemText(r: ReplayReport, top: number): string {
   s += table('Callsite', k.byCallsite);
   s += table('Task', k.byTask);
   if (r.phases.length > 0) {
-    s += '\nphases (marker to marker): allocations, frees, and the unusable free index of the real snapshot at the phase end\n';
-    s += `${padR('phase from', 26)} ${pad('allocs', 10)} ${pad('alloc KB', 12)} ${pad('frees', 10)} ${pad('free KB', 12)}  snapshot: unusable index at order 3 / 9\n`;
+    const u = (x: number[] | undefined): string => (x === undefined ? '-' : `${(x[3] ?? 0).toFixed(3)} / ${(x[9] ?? 0).toFixed(3)}`);
+    s += '\nphases (marker to marker): allocations and frees; unusable free index at order 3 / 9 at the phase end\n';
+    s += `${padR('phase from', 26)} ${pad('allocs', 10)} ${pad('alloc KB', 12)} ${pad('frees', 10)} ${pad('free KB', 12)}  ${padR('placed', 14)} real snapshot\n`;
     for (const p of r.phases) {
-      const u = p.unusable === undefined ? '' : `${p.snapshot}: ${(p.unusable[3] ?? 0).toFixed(3)} / ${(p.unusable[9] ?? 0).toFixed(3)}`;
-      s += `${padR(p.label, 26)} ${pad(fmt(p.kmem.allocRequests), 10)} ${pad(fmt(p.kmem.allocPages * 4), 12)} ${pad(fmt(p.kmem.freeRequests), 10)} ${pad(fmt(p.kmem.freePages * 4), 12)}  ${u}\n`;
+      s += `${padR(p.label, 26)} ${pad(fmt(p.kmem.allocRequests), 10)} ${pad(fmt(p.kmem.allocPages * 4), 12)} ${pad(fmt(p.kmem.freeRequests), 10)} ${pad(fmt(p.kmem.freePages * 4), 12)}  ${padR(u(p.placedUnusable), 14)} ${p.snapshot === undefined ? '' : `${u(p.unusable)} (${p.snapshot})`}\n`;
+    }
+    if (r.placement !== undefined) {
+      const pl = r.placement;
+      s += `placed = the trace's requests on a fresh machine (the allocator picks the pages): ${fmt(pl.allocs)} allocations, ${fmt(pl.allocFailures)} failed, `
+        + `${fmt(pl.frees)} frees, ${fmt(pl.freesUnmatched)} frees of pages allocated before the trace skipped\n`;
     }
   }
   if (r.points.length > 0) {
