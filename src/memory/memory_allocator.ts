@@ -402,7 +402,7 @@ export class MemoryAllocator {
     const rel = addr - this.base;
     const pfn = Math.floor(rel / PAGE_SIZE);
     const m = this.mm;
-    if (pfn >= 0 && pfn < this.nrPfn && (m.flags[pfn]! & NO_ACCESS) === 0 && m.refcount[pfn] !== 0) {
+    if (pfn >= 0 && pfn < this.nrPfn && (m.flags[pfn]! & NO_ACCESS) === 0 && m.refcount[pfn] !== 0 && Math.floor(rel) === rel) {
       const end = (pfn + (1 << (m.order[pfn]! & ORDER_MASK))) * PAGE_SIZE;
       const n = nbytes < 0 ? end - rel : nbytes;
       const c = pfn >>> CHUNK_SHIFT;
@@ -459,7 +459,8 @@ export class MemoryAllocator {
     const rel = addr - this.base;
     const pfn = Math.floor(rel / PAGE_SIZE);
     const m = this.mm;
-    if (pfn >= 0 && pfn < this.nrPfn && (m.flags[pfn]! & NO_ACCESS) === 0 && m.refcount[pfn] !== 0 && rel % align === 0) {
+    if (pfn >= 0 && pfn < this.nrPfn && (m.flags[pfn]! & NO_ACCESS) === 0 && m.refcount[pfn] !== 0 && rel % align === 0
+      && Math.floor(rel) === rel) {
       const end = (pfn + (1 << (m.order[pfn]! & ORDER_MASK))) * PAGE_SIZE;
       const n = nbytes < 0 ? end - rel : nbytes;
       const c = pfn >>> CHUNK_SHIFT;
