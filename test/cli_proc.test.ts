@@ -92,3 +92,23 @@ test('proc --json and bad input', () => {
     assert.throws(() => procOutput('zoneinfo', o), BadInputError, JSON.stringify(o));
   }
 });
+
+test('views read a live allocator through its inspection hooks', async () => {
+  const { machineFromMem, computeZoneSetup } = await import('../src/zone/setup.ts');
+  const { bootFreeState, freeStateFromAllocator, buddyinfoView, zoneinfoView } = await import('../src/zone/proc_view.ts');
+  const spec = machineFromMem('512M', { nrCpus: 2 });
+  const boot = spec.zones.map((_, k) => bootFreeState(spec, k));
+  // a fake allocator whose DMA32 has handed 3 pages to cpu 1's pcp list out of one order-2 block
+  const fake = {
+    nrFreeMt: (z: number, o: number, mt: number) => boot[z]!.freeBlocks[o]![mt]! - (z === 1 && o === 2 && mt === 1 ? 1 : 0) + (z === 1 && o === 0 && mt === 1 ? 1 : 0),
+    pageblockCounts: (z: number) => boot[z]!.pageblocks,
+    pcp: (z: number, cpu: number) => ({ count: z === 1 && cpu === 1 ? 3 : 0 }),
+    zoneGauges: () => ({ watermarkBoost: 0 }),
+    vmEvents: () => ({ pgalloc_dma32: 4 }),
+  };
+  const state = freeStateFromAllocator(spec, fake);
+  assert.deepEqual(buddyinfoView(spec, state).zones[1]!.nrFree.slice(0, 3), [boot[1]!.freeBlocks[0]![1]! + 1, boot[1]!.freeBlocks[1]![1]!, boot[1]!.freeBlocks[2]![1]! - 1]);
+  const zi = zoneinfoView(spec, computeZoneSetup(spec), state).zones[1]!;
+  assert.equal(zi.free, spec.zones[1]!.managed - 3);
+  assert.deepEqual(zi.pagesets.map((p) => p.count), [0, 3]);
+});

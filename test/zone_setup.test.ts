@@ -9,7 +9,7 @@ import { QEMU } from './_shared.ts';
 import { parseZoneinfo } from '../src/stats/zoneinfo.ts';
 import { machineFromMem, machineFromZoneinfo, parseMemSize, computeZoneSetup, parseLowmemReserveRatio } from '../src/zone/setup.ts';
 import {
-  bootMinFreeKbytes, calculateMinFreeKbytes, intSqrt, multFrac, setupPerZoneLowmemReserve, setupPerZoneWmarks, zoneBatchsize,
+  boostWatermark, bootMinFreeKbytes, calculateMinFreeKbytes, intSqrt, multFrac, setupPerZoneLowmemReserve, setupPerZoneWmarks, zoneBatchsize,
 } from '../src/zone/wmark_setup.ts';
 import { BadInputError } from '../src/errors.ts';
 
@@ -151,4 +151,15 @@ test('computeZoneSetup boot: reproduces 00_boot min/low/high, pcp high and prote
       for (const p of z.pagesets) assert.deepEqual([w.pcpHigh, w.pcpBatch], [p.high, p.batch], `${run} ${z.zone} pcp`);
     });
   }
+});
+
+test('boost_watermark: +1 pageblock per steal up to 150 % of high, never in tiny zones', () => {
+  // DMA32 of the 2048M capture: high 16765 → max boost mult_frac(16765, 15000, 10000) = 25147
+  let b = 0;
+  for (let i = 0; i < 100; i++) b = boostWatermark(b, 16765, 499757, 15000).boost;
+  assert.equal(b, 25147);
+  assert.deepEqual(boostWatermark(0, 16765, 499757, 15000), { boosted: true, boost: 512 });
+  assert.deepEqual(boostWatermark(0, 32, 1500, 15000), { boosted: false, boost: 0 }, '4 pageblocks > managed');
+  assert.deepEqual(boostWatermark(0, 16765, 499757, 0), { boosted: false, boost: 0 });
+  assert.deepEqual(boostWatermark(0, 128, 3840, 15000), { boosted: true, boost: 512 }, 'at least one pageblock');
 });

@@ -4,6 +4,25 @@
  * src/reclaim/naive_buddy.ts is a small reference implementation used as a test oracle.
  */
 import type { WatermarkZoneView } from '../zone/watermark.ts';
+import { __GFP_DMA, __GFP_DMA32, __GFP_HIGHMEM, __GFP_MOVABLE, __GFP_RECLAIMABLE } from '../gfp/bits.ts';
+import {
+  MIGRATE_MOVABLE, MIGRATE_RECLAIMABLE, MIGRATE_UNMOVABLE, ZONE_DMA, ZONE_DMA32, ZONE_MOVABLE, ZONE_NORMAL,
+} from '../mm/constants.ts';
+
+/** @kernel include/linux/gfp.h gfp_zone (x86_64, no HIGHMEM): HIGHMEM|MOVABLE → ZONE_MOVABLE, DMA, DMA32, else NORMAL */
+export function gfpZoneX86(gfp: number): number {
+  if (gfp & __GFP_DMA) return ZONE_DMA;
+  if (gfp & __GFP_DMA32) return ZONE_DMA32;
+  if ((gfp & (__GFP_HIGHMEM | __GFP_MOVABLE)) === (__GFP_HIGHMEM | __GFP_MOVABLE)) return ZONE_MOVABLE;
+  return ZONE_NORMAL;
+}
+
+/** @kernel include/linux/gfp.h gfp_migratetype */
+export function gfpMigratetypeOf(gfp: number): number {
+  if (gfp & __GFP_MOVABLE) return MIGRATE_MOVABLE;
+  if (gfp & __GFP_RECLAIMABLE) return MIGRATE_RECLAIMABLE;
+  return MIGRATE_UNMOVABLE;
+}
 
 /** A populated zone as the slow path sees it. Page counts in pages. */
 export interface PressureZone extends WatermarkZoneView {

@@ -181,3 +181,32 @@ export function vmstatView(state: readonly ZoneFreeState[], counters: VmCounters
   for (const s of state) free += nrFreePages(s);
   return vmstatFromCounters({ ...counters, nr_free_pages: free });
 }
+
+/**
+ * The read-only inspection hooks the views need from a live allocator (the core's PageAllocator has them).
+ * Zone slots are numbered like spec.zones.
+ */
+export interface AllocatorInspector {
+  /** blocks on free_area[order].free_list[mt] of zone slot z */
+  nrFreeMt(z: number, order: number, mt: number): number;
+  /** pageblocks of zone slot z per migratetype */
+  pageblockCounts(z: number): number[];
+  /** pcp->count of (zone slot, cpu) */
+  pcp(z: number, cpu: number): { count: number };
+  zoneGauges(z: number): { watermarkBoost: number };
+  /** /proc/vmstat event counters the allocator moves (pgalloc_*, pgfree, numa_* …) */
+  vmEvents(): Record<string, number>;
+}
+
+/** The views' free state of every zone, read through an allocator's inspection hooks. */
+export function freeStateFromAllocator(spec: MachineSpec, a: AllocatorInspector): ZoneFreeState[] {
+  return spec.zones.map((z, k): ZoneFreeState => {
+    if (z.present === 0) return bootFreeState(spec, k);
+    return {
+      freeBlocks: Array.from({ length: MAX_ORDER }, (_, o) => Array.from({ length: MIGRATE_TYPES }, (_, mt) => a.nrFreeMt(k, o, mt))),
+      pageblocks: a.pageblockCounts(k),
+      pcpCount: Array.from({ length: spec.nrCpus }, (_, cpu) => a.pcp(k, cpu).count),
+      boost: a.zoneGauges(k).watermarkBoost,
+    };
+  });
+}

@@ -256,3 +256,21 @@ export function calculateNormalThreshold(managed: number, nrOnlineCpus: number):
   const threshold = 2 * fls(nrOnlineCpus) * (1 + fls(mem));
   return Math.min(125, threshold);
 }
+
+/**
+ * A fallback steal raises the zone's watermark_boost by a pageblock, up to watermark_boost_factor of the
+ * high watermark (at least one pageblock). Nothing happens when the factor is 0, in zones smaller than four
+ * pageblocks, or while the high watermark is still 0 (early boot).
+ * Returns the new boost and whether the zone was boosted (the caller then flags ZONE_BOOSTED_WATERMARK).
+ * @kernel mm/page_alloc.c boost_watermark (6.1)
+ */
+export function boostWatermark(
+  boost: number, highWmark: number, managed: number, watermarkBoostFactor: number,
+): { boosted: boolean; boost: number } {
+  if (watermarkBoostFactor === 0) return { boosted: false, boost };
+  if (pageblock_nr_pages * 4 > managed) return { boosted: false, boost };
+  let maxBoost = multFrac(highWmark, watermarkBoostFactor, 10000);
+  if (maxBoost === 0) return { boosted: false, boost };
+  maxBoost = Math.max(pageblock_nr_pages, maxBoost);
+  return { boosted: true, boost: Math.min(boost + pageblock_nr_pages, maxBoost) };
+}

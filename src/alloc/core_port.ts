@@ -1,0 +1,139 @@
+/**
+ * The core allocator (src/alloc/page_alloc.ts, issue 3) seen through PageAllocatorPort, so kswapd, reclaim,
+ * compaction and the sleeping slow path run on the real buddy allocator, its per-CPU lists, fallback stealing and
+ * watermark boost. Declared structurally (as src/sim/machine.ts does) so this file type-checks whichever core
+ * revision is present; the layout constants it needs are passed in (defaults: the core's current values).
+ */
+import { ALLOC_CMA } from '../gfp/alloc_flags.ts';
+import { MAX_NR_ZONES } from '../mm/constants.ts';
+import { zoneWatermarkOk } from '../zone/watermark.ts';
+import {
+  PAGE_STATE_ALLOCATED, PAGE_STATE_FREE, PAGE_STATE_RESERVED, gfpMigratetypeOf, gfpZoneX86,
+  type PageAllocatorPort, type PressureZone,
+} from '../reclaim/port.ts';
+
+/** The part of the core's PageAllocator this port uses. */
+export interface CoreAllocatorLike {
+  readonly nrZones: number;
+  readonly nrNodes: number;
+  readonly mm: { readonly flags: Uint8Array; readonly order: Uint8Array; readonly ints: Int32Array; zf(z: number, field: number): number };
+  hooks: {
+    wakeAllKswapds?(order: number, gfp: number, highestZoneIdx: number): void;
+    wakeupKswapd?(zone: number, order: number, highestZoneIdx: number): void;
+    pfmemallocFlags?(gfp: number): number;
+  };
+  zone(z: number): { type: number; node: number; startPfn: number; endPfn: number; present: number; managed: number };
+  nrFree(z: number, order: number): number;
+  nrFreeMt(z: number, order: number, mt: number): number;
+  nrFreePages(z: number): number;
+  freePcp(z: number): number;
+  zoneGauges(z: number): { nrReservedHighatomic: number; watermarkBoost: number };
+  watermarks(z: number): { min: number; low: number; high: number; lowmemReserve: number[] };
+  get_page_from_freelist(gfp: number, order: number, allocFlags: number, hz: number, mt: number, cpu: number, node: number): number;
+  __free_pages(pfn: number, order: number, cpu?: number): void;
+  drain_all_pages(): void;
+  unreserve_highatomic_pageblock(highestZoneIdx: number, mt: number, force: boolean, cpu?: number): boolean;
+  split_page(pfn: number, order: number): void;
+  takeFreeBlock(pfn: number, order: number, mt?: number): boolean;
+  pageblockMigratetype(pfn: number): number;
+}
+
+/** Layout constants of the core's memmap (src/mm/memmap.ts, src/mm/page_flags.ts). */
+export interface CoreLayout { Z_BOOST: number; PG_buddy: number; PG_reserved: number; ORDER_MASK: number }
+export const DEFAULT_CORE_LAYOUT: CoreLayout = { Z_BOOST: 11, PG_buddy: 0x01, PG_reserved: 0x10, ORDER_MASK: 0x0f };
+
+class CoreZone implements PressureZone {
+  readonly node: number;
+  readonly zoneIdx: number;
+  readonly startPfn: number;
+  readonly endPfn: number;
+  readonly managed: number;
+  readonly present: number;
+  readonly nrFreeCma = 0;
+  wmarkMin: number;
+  wmarkLow: number;
+  wmarkHigh: number;
+  private reserve: number[];
+  private readonly boostIdx: number;
+
+  constructor(private readonly pa: CoreAllocatorLike, readonly slot: number, layout: CoreLayout) {
+    const info = pa.zone(slot);
+    this.node = info.node;
+    this.zoneIdx = info.type;
+    this.startPfn = info.startPfn;
+    this.endPfn = info.endPfn;
+    this.managed = info.managed;
+    this.present = info.present;
+    const wm = pa.watermarks(slot);
+    this.wmarkMin = wm.min; this.wmarkLow = wm.low; this.wmarkHigh = wm.high;
+    this.reserve = wm.lowmemReserve;
+    this.boostIdx = pa.mm.zf(slot, layout.Z_BOOST);
+  }
+  /** Re-read watermarks after a sysctl changed them. */
+  refresh(): void {
+    const wm = this.pa.watermarks(this.slot);
+    this.wmarkMin = wm.min; this.wmarkLow = wm.low; this.wmarkHigh = wm.high;
+    this.reserve = wm.lowmemReserve;
+  }
+  get freePages(): number { return this.pa.nrFreePages(this.slot); }
+  get freePcp(): number { return this.pa.freePcp(this.slot); }
+  get watermarkBoost(): number { return this.pa.mm.ints[this.boostIdx]!; }
+  set watermarkBoost(v: number) { this.pa.mm.ints[this.boostIdx] = v; }
+  get nrReservedHighatomic(): number { return this.pa.zoneGauges(this.slot).nrReservedHighatomic; }
+  lowmemReserve(hz: number): number { return this.reserve[Math.min(hz, MAX_NR_ZONES - 1)] ?? 0; }
+  nrFree(order: number): number { return this.pa.nrFree(this.slot, order); }
+  freeListNonEmpty(order: number, mt: number): boolean { return this.pa.nrFreeMt(this.slot, order, mt) > 0; }
+}
+
+export class CorePort implements PageAllocatorPort {
+  readonly zones: CoreZone[];
+  readonly nrNodes: number;
+  readonly pa: CoreAllocatorLike;
+  private readonly layout: CoreLayout;
+  private readonly zoneOfPfn: (pfn: number) => CoreZone | undefined;
+  /** hz and migratetype of the request being served, for unreserve_highatomic_pageblock */
+  private lastHz = MAX_NR_ZONES - 1;
+  private lastMt = 0;
+
+  constructor(pa: CoreAllocatorLike, layout: CoreLayout = DEFAULT_CORE_LAYOUT) {
+    this.pa = pa;
+    this.layout = layout;
+    this.nrNodes = pa.nrNodes;
+    this.zones = [];
+    for (let z = 0; z < pa.nrZones; z++) if (pa.zone(z).managed > 0) this.zones.push(new CoreZone(pa, z, layout));
+    this.zones.sort((a, b) => a.node - b.node || a.zoneIdx - b.zoneIdx);
+    const zs = this.zones;
+    this.zoneOfPfn = (pfn) => zs.find((z) => pfn >= z.startPfn && pfn < z.endPfn);
+  }
+
+  gfpZone(gfp: number): number { return gfpZoneX86(gfp); }
+  gfpMigratetype(gfp: number): number { return gfpMigratetypeOf(gfp); }
+
+  getPageFromFreelist(gfp: number, order: number, allocFlags: number): number {
+    this.lastHz = gfpZoneX86(gfp);
+    this.lastMt = gfpMigratetypeOf(gfp);
+    return this.pa.get_page_from_freelist(gfp, order, allocFlags, this.lastHz, this.lastMt, 0, 0);
+  }
+  freePages(pfn: number, order: number): void { this.pa.__free_pages(pfn, order, 0); }
+  drainAllPages(): void { this.pa.drain_all_pages(); }
+  unreserveHighatomic(force: boolean): boolean { return this.pa.unreserve_highatomic_pageblock(this.lastHz, this.lastMt, force); }
+  pageblockMigratetype(pfn: number): number { return this.pa.pageblockMigratetype(pfn); }
+  pageState(pfn: number): number {
+    const f = this.pa.mm.flags[pfn];
+    if (f === undefined || (f & this.layout.PG_reserved)) return PAGE_STATE_RESERVED;
+    return (f & this.layout.PG_buddy) ? PAGE_STATE_FREE : PAGE_STATE_ALLOCATED;
+  }
+  freeOrder(pfn: number): number {
+    const f = this.pa.mm.flags[pfn];
+    if (f === undefined || !(f & this.layout.PG_buddy)) return -1;
+    return this.pa.mm.order[pfn]! & this.layout.ORDER_MASK;
+  }
+  /** @kernel mm/page_alloc.c __isolate_free_page: keep the zone above min + the block, at order 0 */
+  isolateFreePage(pfn: number, order: number): boolean {
+    const z = this.zoneOfPfn(pfn);
+    if (!z || this.freeOrder(pfn) !== order) return false;
+    if (!zoneWatermarkOk(z, 0, z.wmarkMin + (1 << order), 0, ALLOC_CMA, z.freePages)) return false;
+    return this.pa.takeFreeBlock(pfn, order);
+  }
+  splitPage(pfn: number, order: number): void { if (order > 0) this.pa.split_page(pfn, order); }
+}
