@@ -108,3 +108,12 @@ test('--kernel overrides the CPU line; a malformed one is a BadInputError', () =
   assert.equal(e.rules, 'v6.3');
   assert.throws(() => explainReport(rep, { kernel: 'banana' }), BadInputError);
 });
+
+test('absurd but well-formed numbers (15-digit watermarks) still give a bounded answer', () => {
+  const text = readFileSync(path.join(FIXTURES, 'reports', '024.txt'), 'utf8').replace('min:5472kB', 'min:900000000000000kB');
+  const e = explainReport(parseReports(text)[0]!);
+  assert.equal(e.verdict.kind, 'below-watermark');
+  const m = e.remedies.find((r) => r.kind === 'min_free_kbytes');
+  assert.ok(m !== undefined && Number.isFinite(m.value));
+  assert.throws(() => parseReports('x: page allocation failure: order:40, mode:0x20\n'), BadInputError);
+});

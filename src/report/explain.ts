@@ -529,10 +529,11 @@ function snapshotReasons(rep: ParsedReport, passing: ZoneReplay[], r: Replay): s
 
 /** Inverse of __setup_per_zone_wmarks: the smallest pages_min giving zone `managed` a min ≥ target. */
 export function pagesMinFor(targetZoneMin: number, managed: number, lowmemPages: number): number {
-  let p = Math.ceil(targetZoneMin * lowmemPages / managed);
-  while (p > 0 && Math.floor(((p - 1) * managed) / lowmemPages) >= targetZoneMin) p--;
-  while (Math.floor((p * managed) / lowmemPages) < targetZoneMin) p++;
-  return p;
+  const zoneMin = (p: number) => Number((BigInt(p) * BigInt(managed)) / BigInt(lowmemPages));
+  let lo = 0, hi = Math.max(1, Math.ceil((targetZoneMin * lowmemPages) / managed) + 2);
+  while (zoneMin(hi) < targetZoneMin) hi *= 2;
+  while (hi - lo > 1) { const mid = Math.floor((lo + hi) / 2); if (zoneMin(mid) >= targetZoneMin) hi = mid; else lo = mid; }
+  return zoneMin(lo) >= targetZoneMin ? lo : hi;
 }
 
 function addRemedies(rep: ParsedReport, zones: ZoneReplay[], kind: VerdictKind, r: Replay, pageKb: number, out: Remedy[]): void {
@@ -593,9 +594,14 @@ function addRemedies(rep: ParsedReport, zones: ZoneReplay[], kind: VerdictKind, 
 
 /** The smallest zone min m (≥ start) at which a demand of `demand` pages below m leaves this caller above its floor. */
 function minForDemand(start: number, demand: number, c: ZoneCheck, r: Replay): number {
-  let m = Math.max(start, 1);
-  while (m - demand - c.unusable <= effectiveMin(m, r.flags, r.rules) + c.lowmemReserve && m < (1 << 30)) m++;
-  return m;
+  // m − effectiveMin(m) never decreases as m grows: double until it fits, then bisect.
+  const fits = (m: number) => m - demand - c.unusable > effectiveMin(m, r.flags, r.rules) + c.lowmemReserve;
+  let lo = Math.max(start, 1);
+  if (fits(lo)) return lo;
+  let hi = lo * 2;
+  while (!fits(hi)) { lo = hi; hi *= 2; if (hi > Number.MAX_SAFE_INTEGER / 4) return hi; }
+  while (hi - lo > 1) { const mid = Math.floor((lo + hi) / 2); if (fits(mid)) hi = mid; else lo = mid; }
+  return hi;
 }
 
 function minFreeKbytesRemedy(rep: ParsedReport, zones: ZoneReplay[], z: ZoneReplay, r: Replay, pageKb: number): Remedy {

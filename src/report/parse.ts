@@ -277,12 +277,14 @@ function parseHeader(text: string, line: number): Header {
   const modeHex = m[4]!.toLowerCase();
   if (modeHex.length > 10) throw new BadInputError('report-bad-header', `Cannot read mode ${modeHex}: more than 32 bits`, line);
   const mode = Number.parseInt(modeHex.slice(2), 16);
+  const order = int(m[3]!, line, 'order');
+  if (order > 31) throw new BadInputError('report-bad-header', `Cannot read order ${order}: no kernel has free lists that large`, line);
   const rest = m[6] ?? '';
   const nm = /nodemask=([^,\s]*)/.exec(rest);
   const cs = /cpuset=([^,\s]*)/.exec(rest);
   const ma = /mems_allowed=([^,\s]*)/.exec(rest);
   return {
-    comm: m[1]!.trim(), order: int(m[3]!, line, 'order'), modeHex, mode, modeNames: m[5] ?? null,
+    comm: m[1]!.trim(), order, modeHex, mode, modeNames: m[5] ?? null,
     style: m[2] === '.' ? '2.6' : 'modern',
     nodemask: nm ? nm[1]! : null, cpuset: cs ? cs[1]! : null, memsAllowed: ma ? ma[1]! : null, text: text.trim(),
   };
