@@ -35,8 +35,8 @@ test('a_cross_origin_isolated_page_allocates_from_a_shared_array_buffer_in_chrom
     page.on('console', (m) => { if (m.type() === 'error') errors.push(m.text()); });
     page.on('pageerror', (e) => errors.push(String(e)));
     await page.goto(server.url);
-    await page.waitForFunction(() => (window as unknown as { labyrinthResult?: unknown }).labyrinthResult !== undefined, null, { timeout: 60000 });
-    const r = await page.evaluate(() => (window as unknown as { labyrinthResult: unknown }).labyrinthResult) as PageResult;
+    await page.waitForFunction(() => (globalThis as unknown as { labyrinthResult?: unknown }).labyrinthResult !== undefined, null, { timeout: 60000 });
+    const r = await page.evaluate(() => (globalThis as unknown as { labyrinthResult: unknown }).labyrinthResult) as PageResult;
     assert.equal(r.error, undefined);
     assert.equal(r.crossOriginIsolated, true);
     assert.equal(r.stateIsShared, true);
