@@ -427,7 +427,7 @@ function replayZone(rep: ParsedReport, z: ReportZone, zenum: string[], hzIdx: nu
   const markText = boostBypass !== null
     ? `min ${mark} incl. boost ${boost}, retried unboosted ${boostBypass.mark} → ${boostBypass.effectiveMin}`
     : `min ${mark}${boost ? ` (incl. boost ${boost})` : ''} → ${eff}`;
-  const cmp = `free ${free}${unusable ? ` − unusable ${unusable}` : ''} = ${usable} ${freeOkUsed ? '>' : '≤'} ${effUsed}${reserve ? ` + lowmem_reserve ${reserve} = ${effUsed + reserve}` : ''}`;
+  const cmp = `free ${free}${unusable ? ` − unusable ${unusable} = ${usable}` : ''} ${freeOkUsed ? '>' : '≤'} ${effUsed}${reserve ? ` + lowmem_reserve ${reserve} = ${effUsed + reserve}` : ''}`;
   const blockText = order === 0 ? '' : v26 !== null
     ? `; pre-4.4 order test: without the free pages of orders ≤${v26.order}, ${v26.left} left ≤ min>>${v26.order + 1} = ${v26.min}`
     : blockOk === null ? (fa === undefined ? '; free blocks per order not printed' : '')
