@@ -126,6 +126,8 @@ export class Pressure {
   private readonly formatGfp: (mask: number) => string;
   private readonly printk: (line: string) => void;
   private readonly nofailBackoffNs: number;
+  /** a populated Normal zone with a populated DMA32 below it (alloc_flags_nofragment) */
+  private readonly nofragmentPossible: boolean;
   /** tasks marked as OOM victims (tsk_is_oom_victim), by pid */
   private readonly oomVictims = new Set<number>();
 
@@ -146,6 +148,8 @@ export class Pressure {
     this.formatGfp = opts.formatGfp ?? formatGfpFallback;
     this.printk = opts.printk ?? ((l) => { this.dmesg.push(l); });
     this.nofailBackoffNs = opts.nofailBackoffNs ?? 4_000_000;
+    this.nofragmentPossible = port.zones.some((z) => z.zoneIdx === ZONE_DMA32 && z.managed > 0)
+      && port.zones.some((z) => z.zoneIdx === ZONE_NORMAL && z.managed > 0);
   }
 
   /** Register a memory user (OOM candidate). */
@@ -187,8 +191,7 @@ export class Pressure {
     let flags = ALLOC_WMARK_LOW | (gfp & __GFP_KSWAPD_RECLAIM);
     if (this.port.gfpMigratetype(gfp) === MIGRATE_MOVABLE) flags |= ALLOC_CMA;
     // alloc_flags_nofragment: preferred zone Normal with a populated DMA32 below
-    const hz = this.port.gfpZone(gfp);
-    if (hz >= ZONE_NORMAL && this.port.zones.some((z) => z.zoneIdx === ZONE_DMA32 && z.managed > 0) && this.port.zones.some((z) => z.zoneIdx === ZONE_NORMAL && z.managed > 0)) flags |= ALLOC_NOFRAGMENT;
+    if (this.nofragmentPossible && this.port.gfpZone(gfp) >= ZONE_NORMAL) flags |= ALLOC_NOFRAGMENT;
     return this.port.getPageFromFreelist(gfp, order, flags);
   }
 
@@ -205,11 +208,12 @@ export class Pressure {
 
   /** @kernel mm/page_alloc.c wake_all_kswapds */
   wakeAllKswapds(order: number, gfp: number, hz: number): void {
-    const seen = new Set<number>();
-    for (let i = this.port.zones.length - 1; i >= 0; i--) {
-      const z = this.port.zones[i]!;
-      if (z.zoneIdx > hz || z.managed === 0 || seen.has(z.node)) continue;
-      seen.add(z.node);
+    let lastNode = -1;
+    const zones = this.port.zones;
+    for (let i = zones.length - 1; i >= 0; i--) {
+      const z = zones[i]!;
+      if (z.zoneIdx > hz || z.managed === 0 || z.node === lastNode) continue;
+      lastNode = z.node;
       this.kswapd[z.node]!.wakeup(gfp, order, hz);
     }
   }

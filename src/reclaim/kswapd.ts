@@ -60,7 +60,8 @@ export class Kswapd {
     this.wakeKcompactd = wakeKcompactd;
   }
 
-  private zones(): PressureZone[] { return this.r.port.zones.filter((z) => z.node === this.node); }
+  private nodeZones: PressureZone[] | null = null;
+  private zones(): PressureZone[] { return this.nodeZones ??= this.r.port.zones.filter((z) => z.node === this.node); }
 
   private push(kind: KswapdLogEntry['kind'], order: number, hz: number): void {
     if (this.log.length < this.logLimit) this.log.push({ tNs: this.clock.now, kind, order, highestZoneIdx: hz });

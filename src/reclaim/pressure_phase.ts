@@ -9,13 +9,15 @@
  * virtual time (41.7 k pages in the 0.52 s before kswapd first woke), reclaim scans a page in 0.8 µs.
  */
 import { ALLOC_NO_WATERMARKS } from '../gfp/alloc_flags.ts';
-import { GFP_DMA, GFP_HIGHUSER_MOVABLE, GFP_KERNEL, __GFP_COMP, __GFP_ZERO } from '../gfp/bits.ts';
+import { GFP_DMA, GFP_HIGHUSER_MOVABLE, GFP_KERNEL, __GFP_ACCOUNT, __GFP_COMP, __GFP_ZERO } from '../gfp/bits.ts';
 import { processContext } from '../alloc/context.ts';
 import type { Pressure } from '../alloc/slowpath.ts';
 import { LRU_ACTIVE_FILE, LRU_INACTIVE_FILE } from './lru.ts';
 import type { PageAllocatorPort } from './port.ts';
 
 export const PRESSURE_GFP = GFP_HIGHUSER_MOVABLE | __GFP_COMP | __GFP_ZERO; // 0x140dca
+/** GFP_PGTABLE_USER: a page-table page per 512 anon pages (unmovable: where fallback steals and boosts come from) */
+export const PGTABLE_GFP = GFP_KERNEL | __GFP_ACCOUNT | __GFP_ZERO;
 
 /** The counters the comparison uses, 06_pagecache → 07_after_pressure deltas of the real run. */
 export const REAL_512M_PRESSURE_DELTAS: Readonly<Record<string, number>> = {
@@ -83,6 +85,8 @@ export function runPressurePhase(p: Pressure, o: PressurePhaseOptions = {}): Pre
   for (let i = 0; i < kernelPages; i++) port.getPageFromFreelist(GFP_KERNEL, 0, ALLOC_NO_WATERMARKS);
   for (let i = 0; i < anonStart; i++) p.reclaim.addPage(port.getPageFromFreelist(PRESSURE_GFP, 0, ALLOC_NO_WATERMARKS), 0, 'anon', false);
   for (let i = 0; i < pageCache; i++) p.reclaim.addPage(port.getPageFromFreelist(GFP_HIGHUSER_MOVABLE, 0, ALLOC_NO_WATERMARKS), 0, 'file', false);
+  // the state was built by allocating at will; boot-time allocations do not leave watermark boosts behind
+  for (const z of port.zones) z.watermarkBoost = 0;
   const pagecache = (): number => lru.lruSize(0, LRU_INACTIVE_FILE) + lru.lruSize(0, LRU_ACTIVE_FILE);
   const before = p.counters();
   const stopAt = Math.floor((memTotalKb * 5) / 100 / 4);
@@ -91,11 +95,13 @@ export function runPressurePhase(p: Pressure, o: PressurePhaseOptions = {}): Pre
   const ctx = processContext(642, 'workload');
   const chunks: number[][] = [];
   let current: number[] = [];
+  const pageTables: number[] = [];
   let minFree = Infinity;
   let done = false;
   let pagesAllocated = 0;
   let memAvailableEndKb = 0;
   const freeAll = (): void => {
+    for (const pfn of pageTables) port.freePages(pfn, 0);
     const n = chunks.length;
     for (let i = 0; i < n; i++) {
       for (const h of chunks[(i * 7919) % n]!) {
@@ -106,6 +112,15 @@ export function runPressurePhase(p: Pressure, o: PressurePhaseOptions = {}): Pre
     done = true;
   };
   const next = (): void => {
+    if (pagesAllocated % 512 === 0 && pageTables.length * 512 <= pagesAllocated) {
+      // the fault first needs its page table
+      p.allocSleeping(PGTABLE_GFP, 0, ctx, (pt) => {
+        if (pt < 0) throw new Error('page-table allocation failed');
+        pageTables.push(pt);
+        next();
+      });
+      return;
+    }
     p.allocSleeping(PRESSURE_GFP, 0, ctx, (pfn) => {
       if (pfn < 0) throw new Error('the pressure workload cannot fail: GFP_HIGHUSER_MOVABLE order-0 is too small to fail');
       pagesAllocated++;

@@ -8,6 +8,7 @@
  */
 export const PRESSURE_EVENT_NAMES = [
   'allocstall_dma', 'allocstall_dma32', 'allocstall_normal', 'allocstall_movable', 'allocstall_device',
+  'pgskip_dma', 'pgskip_dma32', 'pgskip_normal', 'pgskip_movable', 'pgskip_device',
   'pgactivate', 'pgdeactivate', 'pgrefill',
   'pgsteal_kswapd', 'pgsteal_direct', 'pgscan_kswapd', 'pgscan_direct', 'pgscan_direct_throttle',
   'pgscan_anon', 'pgscan_file', 'pgsteal_anon', 'pgsteal_file',
@@ -28,6 +29,7 @@ export type PressureEventName = typeof PRESSURE_EVENT_NAMES[number];
 
 const idx = (n: PressureEventName): number => PRESSURE_EVENT_NAMES.indexOf(n);
 export const ALLOCSTALL_BASE = idx('allocstall_dma');
+export const PGSKIP_BASE = idx('pgskip_dma');
 export const PGACTIVATE = idx('pgactivate');
 export const PGDEACTIVATE = idx('pgdeactivate');
 export const PGREFILL = idx('pgrefill');

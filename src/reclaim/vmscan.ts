@@ -19,7 +19,7 @@ import {
 import type { PageAllocatorPort } from './port.ts';
 import { ShrinkerRegistry } from './shrinker.ts';
 import {
-  ALLOCSTALL_BASE, NR_VMSCAN_IMMEDIATE, NR_VMSCAN_WRITE, PGACTIVATE, PGDEACTIVATE, PGREFILL, PGROTATED, PGSCAN_ANON,
+  ALLOCSTALL_BASE, PGSKIP_BASE, NR_VMSCAN_IMMEDIATE, NR_VMSCAN_WRITE, PGACTIVATE, PGDEACTIVATE, PGREFILL, PGROTATED, PGSCAN_ANON,
   PGSCAN_DIRECT, PGSCAN_FILE, PGSCAN_KSWAPD, PGSTEAL_ANON, PGSTEAL_DIRECT, PGSTEAL_FILE, PGSTEAL_KSWAPD, PSWPOUT,
   PressureEvents, SLABS_SCANNED,
 } from './vm_events.ts';
@@ -142,13 +142,25 @@ export class Reclaimer {
 
   // ----- shrinking -----
 
+  /** @kernel mm/vmscan.c lruvec_lru_size: pages of one list in the zones reclaim may take from (≤ reclaimIdx) */
+  eligibleLruSize(node: number, l: number, reclaimIdx: number): number {
+    const zones = this.port.zones;
+    let n = 0;
+    for (let i = 0; i < zones.length; i++) {
+      const z = zones[i]!;
+      if (z.node === node && z.zoneIdx <= reclaimIdx) n += this.lru.zoneLruSize(i, l);
+    }
+    return n;
+  }
+
   /** @kernel mm/vmscan.c shrink_node: the node's LRUs at sc.priority, then the shrinkers */
   shrinkNode(node: number, sc: ScanControl): void {
     const lru = this.lru;
+    const size = (l: number): number => this.eligibleLruSize(node, l, sc.reclaimIdx);
     // get_scan_count: without swap (or when not allowed to swap) only file pages are scanned
     const scanAnon = sc.maySwap && this.swapAvailable;
-    const fileSize = lru.lruSize(node, LRU_INACTIVE_FILE) + lru.lruSize(node, LRU_ACTIVE_FILE);
-    const anonSize = lru.lruSize(node, LRU_INACTIVE_ANON) + lru.lruSize(node, LRU_ACTIVE_ANON);
+    const fileSize = size(LRU_INACTIVE_FILE) + size(LRU_ACTIVE_FILE);
+    const anonSize = size(LRU_INACTIVE_ANON) + size(LRU_ACTIVE_ANON);
     let anonPrio = this.opts.swappiness;
     let filePrio = 200 - this.opts.swappiness;
     if (!scanAnon || anonSize === 0) anonPrio = 0;
@@ -158,10 +170,11 @@ export class Reclaimer {
     for (const l of [LRU_INACTIVE_ANON, LRU_ACTIVE_ANON, LRU_INACTIVE_FILE, LRU_ACTIVE_FILE]) {
       const isFile = l >= LRU_INACTIVE_FILE;
       const prio = isFile ? filePrio : anonPrio;
-      let scan = lru.lruSize(node, l) >> sc.priority;
+      const lruSize = size(l);
+      let scan = lruSize >> sc.priority;
       scan = Math.floor((scan * prio) / denom);
       if (anonPrio === 0 && !isFile) scan = 0;
-      if (anonPrio === 0 && isFile) scan = lru.lruSize(node, l) >> sc.priority;
+      if (anonPrio === 0 && isFile) scan = lruSize >> sc.priority;
       nr[l] = scan;
     }
     const target = sc.nrToReclaim;
@@ -238,16 +251,28 @@ export class Reclaimer {
   private shrinkInactiveList(node: number, l: number, nrToScan: number, sc: ScanControl): void {
     const lru = this.lru;
     const ev = this.ev.v;
-    // isolate_lru_folios: take up to nrToScan pages from the tail
+    void lru;
+    // isolate_lru_folios: take up to nrToScan pages from the tail; pages of zones above reclaimIdx are skipped
+    // (and go back to the head afterwards), not counted as scanned
     const batch: number[] = [];
+    const skipped: number[] = [];
     let scanned = 0;
+    const zones = this.port.zones;
     while (scanned < nrToScan) {
       const pfn = lru.tail(node, l);
       if (pfn < 0) break;
-      scanned += 1 << lru.order[pfn]!;
+      const nr = 1 << lru.order[pfn]!;
       lru.unlink(pfn);
+      const zt = zones[lru.zoneIndexOf(pfn)]!.zoneIdx;
+      if (zt > sc.reclaimIdx) {
+        skipped.push(pfn);
+        ev[PGSKIP_BASE + zt]! += nr;
+        continue;
+      }
+      scanned += nr;
       batch.push(pfn);
     }
+    for (let i = skipped.length - 1; i >= 0; i--) lru.linkHead(skipped[i]!, l);
     sc.nrScanned += scanned;
     ev[sc.isKswapd ? PGSCAN_KSWAPD : PGSCAN_DIRECT]! += scanned;
     ev[l === LRU_INACTIVE_FILE ? PGSCAN_FILE : PGSCAN_ANON]! += scanned;

@@ -4,6 +4,7 @@
  */
 import type { Command } from 'commander';
 import { register as start } from './start.ts';
+import { register as gfp } from './gfp.ts';
 import { register as simulate } from './simulate.ts';
 import { register as proc } from './proc.ts';
 import { register as explain } from './explain.ts';
@@ -11,6 +12,7 @@ import { register as fragmentation } from './fragmentation.ts';
 
 export const COMMANDS: ReadonlyArray<(program: Command) => void> = [
   start,
+  gfp,
   simulate,
   proc,
   explain,

@@ -1,0 +1,67 @@
+/** `labyrinth gfp MASK [--kernel V] [--order N] [--context C] [--json]`: decode and check a GFP mask. */
+import type { Command } from 'commander';
+import { BadInputError } from '../../errors.ts';
+import { explainGfp, type GfpExplanation } from '../../gfp/explain.ts';
+import type { GfpContext } from '../../gfp/alloc.ts';
+
+const CONTEXTS: readonly GfpContext[] = ['process', 'softirq', 'hardirq', 'atomic'];
+
+function yesNo(b: boolean): string {
+  return b ? 'yes' : 'no';
+}
+
+/** The text report: the kernel's string, then the bits with their meaning, then what the mask does. */
+export function renderGfpText(e: GfpExplanation): string {
+  const lines: string[] = [];
+  const given = e.version === null ? 'default: newest layout' : `kernel ${e.version}`;
+  lines.push(`${e.mask}(${e.names})    [${e.kernel}; ${given}]`);
+  if (e.mode !== `${e.mask}(${e.names})`) lines.push(`warn_alloc prints: mode:${e.mode}   (names only from 4.6; trace: ${e.trace})`);
+  lines.push('');
+  if (e.bits.length === 0) lines.push('  (no bits set)');
+  const w = Math.max(4, ...e.bits.map((b) => b.name.length));
+  for (const b of e.bits) {
+    lines.push(`  ${b.mask.padStart(10)}  ${b.name.padEnd(w)}  ${b.meaning}${b.extension ? '  [extension]' : ''}`);
+  }
+  lines.push('');
+  const row = (k: string, v: string): void => { lines.push(`  ${k.padEnd(16)} ${v}`); };
+  row('zone', e.zone);
+  row('migratetype', e.migratetype);
+  row('may sleep', yesNo(e.mayBlock));
+  row('wakes kswapd', yesNo(e.wakesKswapd));
+  row('may start I/O', yesNo(e.mayStartIo));
+  row('may enter FS', yesNo(e.mayEnterFs));
+  row('uses reserves', e.reserves);
+  row('fast path', `${e.fastPath.allocFlags.join('|')} (${e.fastPath.depth})`);
+  row('slow path', `${e.slowPath.allocFlags.join('|')} (${e.slowPath.depth})`
+    + (e.slowPath.beforeEscalation ? ` after escalation from ${e.slowPath.beforeEscalation.join('|')}` : ''));
+  if (e.extension.length > 0) row('extension', e.extension.map((x) => `${x.name}: ${x.note}`).join('; '));
+  lines.push('');
+  if (e.problems.length === 0) lines.push('problems: none');
+  else {
+    lines.push('problems:');
+    for (const p of e.problems) lines.push(`  ${p.severity.padEnd(7)} ${p.code}: ${p.message}`);
+  }
+  return lines.join('\n');
+}
+
+export function register(program: Command): void {
+  program
+    .command('gfp')
+    .description('decode a GFP mask exactly as a kernel version prints it, and check it')
+    .argument('<mask>', 'hex (0x400cc0), names (GFP_KERNEL|__GFP_ZERO), or both (0x400cc0(GFP_KERNEL_ACCOUNT))')
+    .option('--kernel <version>', 'kernel version as pasted (6.1, 5.10.0-21-amd64, 4.9.24-coreos); default: newest layout')
+    .option('--order <n>', 'allocation order, for the checks', '0')
+    .option('--context <ctx>', `caller context: ${CONTEXTS.join(', ')}`, 'process')
+    .option('--json', 'print JSON')
+    .action((mask: string, opts: { kernel?: string; order: string; context: string; json?: boolean }) => {
+      if (!/^\d+$/.test(opts.order)) throw new BadInputError('ORDER_SYNTAX', `Cannot use order "${opts.order}": because it is not a non-negative integer`);
+      if (!CONTEXTS.includes(opts.context as GfpContext)) {
+        throw new BadInputError('CONTEXT_UNKNOWN', `Cannot use context "${opts.context}": because it is not one of ${CONTEXTS.join(', ')}`);
+      }
+      const e = explainGfp(mask, { kernel: opts.kernel, order: Number(opts.order), context: opts.context as GfpContext });
+      if (e.warning !== undefined) process.stderr.write(`labyrinth: warning: ${e.warning}\n`);
+      if (opts.json) console.log(JSON.stringify(e));
+      else console.log(renderGfpText(e));
+      if (e.problems.some((p) => p.severity === 'error')) process.exitCode = 1;
+    });
+}
