@@ -1,0 +1,1159 @@
+/**
+ * The page allocator's entry points with the kernel's names: alloc_pages and the fast path
+ * (zonelist walk, watermark check, pcp or buddy), the non-sleeping part of the slow path, frees,
+ * refcounts, compound and split pages, addresses.
+ * @kernel mm/page_alloc.c __alloc_pages, prepare_alloc_pages, alloc_flags_nofragment, get_page_from_freelist,
+ *   zone_watermark_fast, rmqueue, rmqueue_buddy, prep_new_page, gfp_to_alloc_flags, __gfp_pfmemalloc_flags,
+ *   __alloc_pages_slowpath (non-sleeping part), __free_pages, free_the_page, free_unref_page, __free_pages_ok,
+ *   free_unref_page_list, split_page, drain_all_pages (Linux 6.1)
+ *
+ * Hot-path rules (docs/STYLE): numbers in, numbers out; no allocation. A failure is `-1` plus a
+ * reason code in the buffer header, described on demand by `describeAllocFailure()`.
+ *
+ * The seam for the sleeping slow path (issue 4): a request that may sleep (__GFP_DIRECT_RECLAIM)
+ * and fails here returns -1 with `allocFailure().maySleep === true`; the reclaim layer then runs
+ * reclaim/compaction/OOM and retries through `get_page_from_freelist` with `gfp_to_alloc_flags`.
+ * `SlowPathHooks` lets it observe kswapd wake-ups and supply task-context reserves synchronously.
+ */
+import {
+  ALLOC_HARDER, ALLOC_HIGH, ALLOC_KSWAPD, ALLOC_NOFRAGMENT, ALLOC_NO_WATERMARKS, ALLOC_OOM, ALLOC_WMARK_LOW,
+  ALLOC_WMARK_MASK, ALLOC_WMARK_MIN,
+} from '../gfp/alloc_flags.ts';
+import {
+  __GFP_ATOMIC, __GFP_COMP, __GFP_DIRECT_RECLAIM, __GFP_HIGH, __GFP_HIGHMEM, __GFP_KSWAPD_RECLAIM, __GFP_MEMALLOC,
+  __GFP_NOMEMALLOC, __GFP_ZERO,
+} from '../gfp/bits.ts';
+import {
+  MAX_NR_ZONES, MAX_ORDER, MIGRATE_HIGHATOMIC, MIGRATE_ISOLATE, MIGRATE_MOVABLE, MIGRATE_PCPTYPES, MIGRATE_TYPES,
+  PAGE_SHIFT, PAGE_SIZE, WMARK_MIN, ZONE_DMA32, ZONE_NAMES, ZONE_NORMAL, pageblock_nr_pages, pageblock_order,
+} from '../mm/constants.ts';
+import {
+  MemMap, EV_ALLOC_CALLS, EV_ALLOC_FAIL, EV_ALLOC_SLOWPATH, EV_PGALLOC, EV_PGFREE, F_ADDRESS_BASE, H_FAIL_GFP,
+  H_FAIL_ORDER, H_FAIL_REASON, H_FAIL_ZONE, H_MOBILITY_DISABLED, H_NR_NODES, H_PCP_THP, H_SEQ,
+  H_WATERMARK_BOOST_FACTOR, NR_PCP_LISTS, P_BATCH, P_COUNT, P_FREE_FACTOR, P_HIGH, Z_BOOST, Z_END_PFN, Z_FLAGS,
+  Z_LOWMEM, Z_MANAGED, Z_NODE, Z_NR_FREE, Z_NR_FREE_PAGES, Z_NR_RESERVED_HIGHATOMIC, Z_PCP_BATCH, Z_PCP_HIGH, Z_PRESENT,
+  Z_SPANNED, Z_START_PFN, Z_STRIDE, Z_TYPE, Z_WMARK, ZE_NUMA_FOREIGN, ZE_NUMA_HIT, ZE_NUMA_LOCAL, ZE_NUMA_MISS,
+  ZE_NUMA_OTHER, ZONE_BOOSTED_WATERMARK, type KmemTracepoints,
+} from '../mm/memmap.ts';
+import {
+  PG_buddy, PG_exclusive, PG_head, PG_lru, PG_pcp, PG_reserved, PG_tail, MT_SHIFT, ORDER_MASK, formatPageFlags,
+} from '../mm/page_flags.ts';
+import { addToFreeListTail, delPageFromFreeList, nrFree, nrFreeMt, freeAreaEmpty } from '../buddy/free_area.ts';
+import { expand, freeOnePage, pcpAllowedOrder, rmqueue as __rmqueue, rmqueueSmallest, FPI_NONE } from '../buddy/buddy.ts';
+import { reserveHighatomicPageblock, unreserveHighatomicPageblock } from '../buddy/fallback.ts';
+import { drainPagesZone, freeUnrefPageCommit, pcpListLength, rmqueuePcplist } from '../buddy/pcp.ts';
+import { zoneWatermarkOk, type WatermarkZoneView } from '../zone/watermark.ts';
+import type { MachineSpec, ZoneWatermarks } from '../zone/types.ts';
+import { BadPageStateError } from '../errors.ts';
+
+// ---------------------------------------------------------------------------------------------
+// Failure reasons (H_FAIL_REASON). FAIL_MAY_SLEEP is or-ed in when the request may direct-reclaim.
+export const FAIL_NONE = 0;
+/** order ≥ MAX_ORDER (the kernel WARNs and returns NULL). */
+export const FAIL_ORDER = 1;
+/** No populated zone at or below the request's highest_zoneidx. */
+export const FAIL_NO_ZONE = 2;
+/** Every eligible zone is below the watermark the alloc flags allow. */
+export const FAIL_WATERMARK = 3;
+/** Some zone passed its watermark but had no free block of the order in an allowed migratetype. */
+export const FAIL_NO_BLOCK = 4;
+/** Or-ed in: the request may sleep (direct reclaim); the sleeping slow path decides the rest. */
+export const FAIL_MAY_SLEEP = 0x100;
+
+/** Hooks from the layers above (reclaim, tasks). All optional; defaults do nothing. */
+export interface SlowPathHooks {
+  /** wake_all_kswapds: ALLOC_KSWAPD requests that reach the slow path. */
+  wakeAllKswapds?(order: number, gfp: number, highestZoneIdx: number): void;
+  /** wakeup_kswapd for one zone (ZONE_BOOSTED_WATERMARK after a fallback steal). */
+  wakeupKswapd?(zone: number, order: number, highestZoneIdx: number): void;
+  /**
+   * The task-context part of __gfp_pfmemalloc_flags: ALLOC_NO_WATERMARKS for a PF_MEMALLOC task,
+   * ALLOC_OOM for an OOM victim, else 0. __GFP_MEMALLOC / __GFP_NOMEMALLOC are handled here.
+   */
+  pfmemallocFlags?(gfp: number): number;
+}
+
+export interface PageAllocatorOptions {
+  /** Nodes, CPUs, zones and tunables (src/zone/setup.ts builds one). */
+  spec: MachineSpec;
+  /** Watermarks, lowmem_reserve and pcp batch/high per zone, in the order of spec.zones. */
+  watermarks: ZoneWatermarks[];
+  /** Back the state with a SharedArrayBuffer (workers can attach). Default false. */
+  shared?: boolean;
+  /** Address of pfn 0 (page_address = base + pfn * 4096). Default 0. */
+  addressBase?: number;
+  /** CONFIG_TRANSPARENT_HUGEPAGE: the pageblock-order pcp list exists (Debian: y). Default true. */
+  pcpThp?: boolean;
+  hooks?: SlowPathHooks;
+}
+
+/** A zone as the shared watermark check sees it (one object per zone, built once). */
+class ZoneView implements WatermarkZoneView {
+  private readonly m: MemMap;
+  private readonly z: number;
+  private readonly zb: number;
+  readonly nrFreeCma: number;
+  constructor(m: MemMap, z: number) {
+    this.m = m;
+    this.z = z;
+    this.zb = m.zf(z, 0);
+    this.nrFreeCma = 0;
+  }
+  lowmemReserve(highestZoneIdx: number): number {
+    return this.m.ints[this.zb + Z_LOWMEM + highestZoneIdx]!;
+  }
+  get nrReservedHighatomic(): number {
+    return this.m.ints[this.zb + Z_NR_RESERVED_HIGHATOMIC]!;
+  }
+  nrFree(order: number): number {
+    return nrFree(this.m, this.z, order);
+  }
+  freeListNonEmpty(order: number, mt: number): boolean {
+    return !freeAreaEmpty(this.m, this.z, order, mt);
+  }
+}
+
+/** gfp_zone(): GFP_ZONE_TABLE for x86_64 without HIGHMEM; GFP_ZONE_BAD combinations read 0 (DMA) as with !DEBUG_VM. */
+const GFP_ZONE_TABLE = new Int8Array([2, 0, 2, 0, 1, 0, 0, 0, 2, 0, 3, 0, 1, 0, 0, 0]);
+
+/** @kernel include/linux/gfp.h gfp_zone */
+export function gfpZone(gfp: number): number {
+  return GFP_ZONE_TABLE[gfp & 0xf]!;
+}
+
+/**
+ * The slow path's alloc flags (6.1): WMARK_MIN, __GFP_HIGH → ALLOC_HIGH, kswapd bit, and
+ * __GFP_ATOMIC → ALLOC_HARDER (unless __GFP_NOMEMALLOC). CPUSET is not modelled.
+ * @kernel mm/page_alloc.c gfp_to_alloc_flags
+ */
+export function gfpToAllocFlags(gfp: number): number {
+  let allocFlags = ALLOC_WMARK_MIN;
+  allocFlags |= gfp & (__GFP_HIGH | __GFP_KSWAPD_RECLAIM);
+  if (gfp & __GFP_ATOMIC) {
+    if ((gfp & __GFP_NOMEMALLOC) === 0) allocFlags |= ALLOC_HARDER;
+  }
+  return allocFlags;
+}
+
+/** Description of the last failure (cold). */
+export interface AllocFailure {
+  reason: number;
+  maySleep: boolean;
+  order: number;
+  gfp: number;
+  /** Zone slot most relevant to the verdict (the preferred zone), or -1. */
+  zone: number;
+  text: string;
+}
+
+/** One free-page run for `initFreeRuns`: [startPfn, endPfn). */
+export type PfnRun = readonly [number, number];
+
+export class PageAllocator {
+  /** The state: one buffer, typed-array views. */
+  readonly mm: MemMap;
+  readonly nrNodes: number;
+  readonly nrCpus: number;
+  readonly nrZones: number;
+  /** Zone slots of each node's zonelist (ZONELIST_FALLBACK order), populated zones only. */
+  private readonly zonelists: Int32Array[];
+  /** Zone type (ZONE_*) per slot. */
+  private readonly zoneType: Int32Array;
+  private readonly views: ZoneView[];
+  private readonly pcpThp: boolean;
+  private readonly base: number;
+  hooks: SlowPathHooks;
+  // per-attempt scratch for failure reasons (numbers only)
+  private sawWmarkOk: boolean;
+  private sawZone: number;
+
+  private constructor(mm: MemMap, hooks: SlowPathHooks) {
+    this.mm = mm;
+    const ints = mm.ints;
+    this.nrNodes = Math.max(1, ints[H_NR_NODES]!);
+    this.nrCpus = mm.nrCpus;
+    this.nrZones = mm.nrZones;
+    this.pcpThp = ints[H_PCP_THP] !== 0;
+    this.base = mm.ev[F_ADDRESS_BASE]!;
+    this.hooks = hooks;
+    this.sawWmarkOk = false;
+    this.sawZone = -1;
+    this.zoneType = new Int32Array(mm.nrZones);
+    this.views = [];
+    for (let z = 0; z < mm.nrZones; z++) {
+      this.zoneType[z] = ints[mm.zf(z, Z_TYPE)]!;
+      this.views.push(new ZoneView(mm, z));
+    }
+    this.zonelists = [];
+    for (let n = 0; n < this.nrNodes; n++) {
+      const list: number[] = [];
+      for (let k = 0; k < this.nrNodes; k++) {
+        const node = (n + k) % this.nrNodes;
+        for (let t = MAX_NR_ZONES - 1; t >= 0; t--) {
+          for (let z = 0; z < mm.nrZones; z++) {
+            if (ints[mm.zf(z, Z_NODE)] === node && this.zoneType[z] === t && ints[mm.zf(z, Z_MANAGED)]! > 0) list.push(z);
+          }
+        }
+      }
+      this.zonelists.push(Int32Array.from(list));
+    }
+  }
+
+  /** Build a machine: zones laid out by pfn, unavailable pages reserved, the rest free in max-order blocks. */
+  static create(opts: PageAllocatorOptions): PageAllocator {
+    const spec = opts.spec;
+    if (opts.watermarks.length !== spec.zones.length) {
+      throw new RangeError('Cannot build the machine: because watermarks must give one entry per zone of the spec');
+    }
+    const order = spec.zones.map((_, i) => i).sort((a, b) =>
+      spec.zones[a]!.node - spec.zones[b]!.node || spec.zones[a]!.zoneIdx - spec.zones[b]!.zoneIdx);
+    let nrPfn = 0;
+    for (const zs of spec.zones) nrPfn = Math.max(nrPfn, zs.startPfn + zs.spanned);
+    const nrCpus = Math.max(1, spec.nrCpus);
+    const mm = MemMap.create(nrPfn, spec.zones.length, nrCpus, opts.shared === true);
+    const ints = mm.ints;
+    ints[H_NR_NODES] = Math.max(1, spec.nrNodes);
+    ints[H_PCP_THP] = opts.pcpThp === false ? 0 : 1;
+    ints[H_WATERMARK_BOOST_FACTOR] = spec.tunables.watermarkBoostFactor;
+    ints[H_SEQ] = 0;
+    mm.ev[F_ADDRESS_BASE] = opts.addressBase ?? 0;
+    let totalManaged = 0;
+    for (let z = 0; z < order.length; z++) {
+      const zs = spec.zones[order[z]!]!;
+      const zb = mm.zf(z, 0);
+      ints[zb + Z_START_PFN] = zs.startPfn;
+      ints[zb + Z_END_PFN] = zs.startPfn + zs.spanned;
+      ints[zb + Z_SPANNED] = zs.spanned;
+      ints[zb + Z_PRESENT] = zs.present;
+      ints[zb + Z_MANAGED] = zs.managed;
+      ints[zb + Z_TYPE] = zs.zoneIdx;
+      ints[zb + Z_NODE] = zs.node;
+      totalManaged += zs.managed;
+    }
+    // page_group_by_mobility_disabled (build_all_zonelists: vm_total_pages < pageblock_nr_pages * MIGRATE_TYPES)
+    ints[H_MOBILITY_DISABLED] = totalManaged < pageblock_nr_pages * MIGRATE_TYPES ? 1 : 0;
+    // Every pageblock starts MOVABLE (memmap_init_range).
+    mm.pbmt.fill(MIGRATE_MOVABLE);
+    const a = new PageAllocator(mm, opts.hooks ?? {});
+    for (let z = 0; z < order.length; z++) {
+      a.setZoneWatermarks(z, opts.watermarks[order[z]!]!);
+      const zs = spec.zones[order[z]!]!;
+      const unavailable: Array<[number, number]> = zs.unavailable
+        ? zs.unavailable.map((r) => [r[0], r[1]] as [number, number])
+        : [[zs.startPfn, zs.startPfn + (zs.spanned - zs.managed)]];
+      // x86 never hands out pfn 0 (real mode / BIOS data); so address 0 is never a page.
+      if (zs.startPfn === 0) unavailable.push([0, 1]);
+      a.layoutZone(z, unavailable);
+    }
+    return a;
+  }
+
+  /** Attach to an existing allocator buffer (a worker, or a snapshot). */
+  static attach(buffer: ArrayBuffer | SharedArrayBuffer, hooks: SlowPathHooks = {}): PageAllocator {
+    return new PageAllocator(MemMap.attach(buffer), hooks);
+  }
+
+  /** Reserve the unavailable ranges of zone z and free the rest greedily in aligned blocks. */
+  private layoutZone(z: number, unavailable: Array<[number, number]>): void {
+    const m = this.mm;
+    const start = m.ints[m.zf(z, Z_START_PFN)]!;
+    const end = m.ints[m.zf(z, Z_END_PFN)]!;
+    const ranges = unavailable
+      .map(([s, e]) => [Math.max(s, start), Math.min(e, end)] as [number, number])
+      .filter(([s, e]) => e > s)
+      .sort((x, y) => x[0] - y[0]);
+    let p = start;
+    const runs: Array<[number, number]> = [];
+    for (const [s, e] of ranges) {
+      if (s > p) runs.push([p, s]);
+      for (let q = Math.max(s, p); q < e; q++) {
+        m.flags[q] = PG_reserved;
+        m.refcount[q] = 1;
+      }
+      p = Math.max(p, e);
+    }
+    if (p < end) runs.push([p, end]);
+    // present - managed pages (kernel image, memblock allocations, memmap) are reserved too; the spec
+    // does not say where, so the lowest available pfns are taken.
+    let excess = -m.ints[m.zf(z, Z_MANAGED)]!;
+    for (const [s, e] of runs) excess += e - s;
+    for (const run of runs) {
+      if (excess <= 0) break;
+      const take = Math.min(excess, run[1] - run[0]);
+      for (let q = run[0]; q < run[0] + take; q++) {
+        m.flags[q] = PG_reserved;
+        m.refcount[q] = 1;
+      }
+      run[0] += take;
+      excess -= take;
+    }
+    for (const [s, e] of runs) if (e > s) this.freeRunGreedy(z, s, e);
+  }
+
+  /** Put [s, e) on zone z's MOVABLE lists as maximal aligned blocks (tail, ascending pfn). */
+  private freeRunGreedy(z: number, s: number, e: number): void {
+    const m = this.mm;
+    let p = s;
+    while (p < e) {
+      let order = MAX_ORDER - 1;
+      while (order > 0 && ((p & ((1 << order) - 1)) !== 0 || p + (1 << order) > e)) order--;
+      addToFreeListTail(m, z, p, order, m.pbmt[p >>> pageblock_order]!);
+      m.ints[m.zf(z, Z_NR_FREE_PAGES)] += 1 << order;
+      p += 1 << order;
+    }
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Tunables and tracing
+
+  /** Install watermarks, lowmem_reserve and pcp batch/high for zone slot z (e.g. after a sysctl write). */
+  setZoneWatermarks(z: number, wm: ZoneWatermarks): void {
+    const m = this.mm;
+    const zb = m.zf(z, 0);
+    for (let i = 0; i < 4; i++) m.ints[zb + Z_WMARK + i] = wm.wmark[i]!;
+    for (let i = 0; i < MAX_NR_ZONES; i++) m.ints[zb + Z_LOWMEM + i] = wm.lowmemReserve[i] ?? 0;
+    m.ints[zb + Z_PCP_BATCH] = wm.pcpBatch;
+    m.ints[zb + Z_PCP_HIGH] = wm.pcpHigh;
+    for (let cpu = 0; cpu < this.nrCpus; cpu++) {
+      m.ints[m.pf(z, cpu, P_BATCH)] = Math.max(1, wm.pcpBatch);
+      m.ints[m.pf(z, cpu, P_HIGH)] = wm.pcpHigh;
+    }
+  }
+
+  /** vm.watermark_boost_factor */
+  setWatermarkBoostFactor(factor: number): void {
+    this.mm.ints[H_WATERMARK_BOOST_FACTOR] = factor;
+  }
+
+  /** Turn the kmem tracepoints on (a KmemTracer or any sink object) or off (null). */
+  setTracer(tracer: KmemTracepoints | null): void {
+    this.mm.tracer = tracer;
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Allocation
+
+  /** Node of an allocation context (CPUs split evenly over nodes). */
+  cpuToNode(cpu: number): number {
+    return this.nrNodes === 1 ? 0 : Math.floor((cpu * this.nrNodes) / this.nrCpus);
+  }
+
+  /**
+   * Allocate 2^order contiguous pages. Returns the head pfn, or -1 (see allocFailure()).
+   * Never sleeps: the fast path, then the reserves the gfp allows, then failure.
+   * @kernel mm/page_alloc.c __alloc_pages
+   */
+  alloc_pages(gfp: number, order: number, cpu = 0): number {
+    const m = this.mm;
+    m.ev[EV_ALLOC_CALLS] += 1;
+    if (order >= MAX_ORDER || order < 0) return this.fail(FAIL_ORDER, gfp, order, -1, -1);
+    const mt = m.ints[H_MOBILITY_DISABLED] !== 0 ? 0 : (gfp & 0x18) >>> 3;
+    const hz = GFP_ZONE_TABLE[gfp & 0xf]!;
+    const node = this.nrNodes === 1 ? 0 : this.cpuToNode(cpu);
+    const zl = this.zonelists[node]!;
+    let preferred = -1;
+    for (let i = 0; i < zl.length; i++) {
+      if (this.zoneType[zl[i]!]! <= hz) { preferred = zl[i]!; break; }
+    }
+    if (preferred < 0) return this.fail(FAIL_NO_ZONE, gfp, order, mt, -1);
+    // alloc_flags_nofragment: kswapd bit, and NOFRAGMENT when the preferred zone is Normal
+    // (with a populated DMA32 below it on multi-node machines).
+    let allocFlags = ALLOC_WMARK_LOW | (gfp & __GFP_KSWAPD_RECLAIM);
+    if (this.zoneType[preferred] === ZONE_NORMAL && (this.nrNodes === 1 || this.hasPopulatedZone(node, ZONE_DMA32))) {
+      allocFlags |= ALLOC_NOFRAGMENT;
+    }
+    this.sawWmarkOk = false;
+    let pfn = this.get_page_from_freelist(gfp, order, allocFlags, hz, mt, cpu, node);
+    if (pfn < 0) pfn = this.slowpathNonBlocking(gfp, order, hz, mt, cpu, node, preferred);
+    if (m.tracer !== null) m.tracer.pageAlloc(pfn, order, gfp, mt);
+    return pfn;
+  }
+
+  private hasPopulatedZone(node: number, type: number): boolean {
+    const m = this.mm;
+    for (let z = 0; z < this.nrZones; z++) {
+      if (m.ints[m.zf(z, Z_NODE)] === node && this.zoneType[z] === type && m.ints[m.zf(z, Z_MANAGED)]! > 0) return true;
+    }
+    return false;
+  }
+
+  /**
+   * The non-sleeping part of __alloc_pages_slowpath: gfp_to_alloc_flags (MIN watermark, HIGH and
+   * HARDER reserves), kswapd wake, one attempt; then the pfmemalloc reserves (__GFP_MEMALLOC →
+   * no watermarks) and a second attempt. A request without __GFP_DIRECT_RECLAIM fails here.
+   */
+  private slowpathNonBlocking(gfp: number, order: number, hz: number, mt: number, cpu: number, node: number,
+    preferred: number): number {
+    const m = this.mm;
+    m.ev[EV_ALLOC_SLOWPATH] += 1;
+    const canDirectReclaim = (gfp & __GFP_DIRECT_RECLAIM) !== 0;
+    // 6.1 WARNs on __GFP_ATOMIC|__GFP_DIRECT_RECLAIM and drops __GFP_ATOMIC.
+    if (canDirectReclaim && (gfp & __GFP_ATOMIC) !== 0) gfp &= ~__GFP_ATOMIC;
+    let allocFlags = gfpToAllocFlags(gfp);
+    const hooks = this.hooks;
+    if ((allocFlags & ALLOC_KSWAPD) !== 0 && hooks.wakeAllKswapds !== undefined) hooks.wakeAllKswapds(order, gfp, hz);
+    let pfn = this.get_page_from_freelist(gfp, order, allocFlags, hz, mt, cpu, node);
+    if (pfn >= 0) return pfn;
+    // retry: (wake kswapd again) and reserve escalation
+    if ((allocFlags & ALLOC_KSWAPD) !== 0 && hooks.wakeAllKswapds !== undefined) hooks.wakeAllKswapds(order, gfp, hz);
+    const reserveFlags = this.gfpPfmemallocFlags(gfp);
+    if (reserveFlags !== 0) allocFlags = reserveFlags | (allocFlags & ALLOC_KSWAPD);
+    pfn = this.get_page_from_freelist(gfp, order, allocFlags, hz, mt, cpu, node);
+    if (pfn >= 0) return pfn;
+    const reason = this.sawWmarkOk ? FAIL_NO_BLOCK : FAIL_WATERMARK;
+    return this.fail(canDirectReclaim ? reason | FAIL_MAY_SLEEP : reason, gfp, order, mt, preferred);
+  }
+
+  /** @kernel mm/page_alloc.c __gfp_pfmemalloc_flags */
+  gfpPfmemallocFlags(gfp: number): number {
+    if (gfp & __GFP_NOMEMALLOC) return 0;
+    if (gfp & __GFP_MEMALLOC) return ALLOC_NO_WATERMARKS;
+    const hook = this.hooks.pfmemallocFlags;
+    return hook !== undefined ? hook(gfp) : 0;
+  }
+
+  private fail(reason: number, gfp: number, order: number, _mt: number, zone: number): number {
+    const ints = this.mm.ints;
+    ints[H_FAIL_REASON] = reason;
+    ints[H_FAIL_ORDER] = order;
+    ints[H_FAIL_GFP] = gfp;
+    ints[H_FAIL_ZONE] = zone;
+    this.mm.ev[EV_ALLOC_FAIL] += 1;
+    return -1;
+  }
+
+  /**
+   * Walk the zonelist from the preferred zone: watermark check, then take a block (pcp or buddy).
+   * Without a fitting zone and with ALLOC_NOFRAGMENT, walk again allowing fragmenting fallbacks.
+   * Exported for the sleeping slow path (issue 4), which retries with its own alloc flags.
+   * @kernel mm/page_alloc.c get_page_from_freelist
+   */
+  get_page_from_freelist(gfp: number, order: number, allocFlags: number, hz: number, mt: number, cpu: number,
+    node: number): number {
+    const m = this.mm;
+    const ints = m.ints;
+    const zl = this.zonelists[node]!;
+    const zoneType = this.zoneType;
+    for (;;) {
+      const noFallback = (allocFlags & ALLOC_NOFRAGMENT) !== 0;
+      let preferred = -1;
+      let retry = false;
+      for (let i = 0; i < zl.length; i++) {
+        const z = zl[i]!;
+        if (zoneType[z]! > hz) continue;
+        if (preferred < 0) preferred = z;
+        const zb = m.zoneBase + z * Z_STRIDE;
+        if (noFallback && this.nrNodes > 1 && ints[zb + Z_NODE] !== ints[m.zf(preferred, Z_NODE)]) {
+          allocFlags &= ~ALLOC_NOFRAGMENT;
+          retry = true;
+          break;
+        }
+        if ((allocFlags & ALLOC_NO_WATERMARKS) === 0) {
+          const mark = ints[zb + Z_WMARK + (allocFlags & ALLOC_WMARK_MASK)]! + ints[zb + Z_BOOST]!;
+          if (!this.zoneWatermarkFast(z, zb, order, mark, hz, allocFlags, gfp)) continue;
+        }
+        this.sawWmarkOk = true;
+        const pfn = this.rmqueueZone(preferred, z, order, allocFlags, mt, cpu);
+        if (pfn >= 0) {
+          this.prepNewPage(pfn, order, gfp, mt);
+          if (order !== 0 && (allocFlags & ALLOC_HARDER) !== 0) reserveHighatomicPageblock(m, z, pfn);
+          return pfn;
+        }
+      }
+      if (retry) continue;
+      if (noFallback) {
+        allocFlags &= ~ALLOC_NOFRAGMENT;
+        continue;
+      }
+      return -1;
+    }
+  }
+
+  /**
+   * @kernel mm/page_alloc.c zone_watermark_fast (6.1: order-0 shortcut, the full check, and the
+   * unboosted-min retry for order-0 __GFP_ATOMIC requests)
+   */
+  private zoneWatermarkFast(z: number, zb: number, order: number, mark: number, hz: number, allocFlags: number,
+    gfp: number): boolean {
+    const ints = this.mm.ints;
+    const freePages = ints[zb + Z_NR_FREE_PAGES]!;
+    if (order === 0) {
+      // __zone_watermark_unusable_free for order 0 (no CMA): the highatomic reserve unless HARDER/OOM.
+      const reserved = (allocFlags & (ALLOC_HARDER | ALLOC_OOM)) !== 0 ? 0 : ints[zb + Z_NR_RESERVED_HIGHATOMIC]!;
+      const usable = freePages - (freePages < reserved ? freePages : reserved);
+      if (usable > mark + ints[zb + Z_LOWMEM + hz]!) return true;
+    }
+    const view = this.views[z]!;
+    if (zoneWatermarkOk(view, order, mark, hz, allocFlags, freePages)) return true;
+    if (order === 0 && (gfp & __GFP_ATOMIC) !== 0 && ints[zb + Z_BOOST] !== 0
+      && (allocFlags & ALLOC_WMARK_MASK) === WMARK_MIN) {
+      return zoneWatermarkOk(view, order, ints[zb + Z_WMARK + WMARK_MIN]!, hz, allocFlags, freePages);
+    }
+    return false;
+  }
+
+  /** @kernel mm/page_alloc.c rmqueue, rmqueue_buddy (CONFIG_CMA=n) */
+  private rmqueueZone(preferred: number, z: number, order: number, allocFlags: number, mt: number, cpu: number): number {
+    const m = this.mm;
+    let pfn = -1;
+    if (pcpAllowedOrder(order, this.pcpThp)) {
+      pfn = rmqueuePcplist(m, z, cpu, order, mt, allocFlags, this.pcpThp);
+    }
+    if (pfn < 0) {
+      // rmqueue_buddy
+      if (order > 0 && (allocFlags & ALLOC_HARDER) !== 0) pfn = rmqueueSmallest(m, z, order, MIGRATE_HIGHATOMIC, this.pcpThp);
+      if (pfn < 0) pfn = __rmqueue(m, z, order, mt, allocFlags, this.pcpThp);
+      if (pfn < 0) return -1;
+      m.ints[m.zoneBase + z * Z_STRIDE + Z_NR_FREE_PAGES] -= 1 << order;
+    }
+    m.ev[EV_PGALLOC + this.zoneType[z]!] += 1 << order;
+    this.zoneStatistics(preferred, z, cpu);
+    const zf = m.zoneBase + z * Z_STRIDE + Z_FLAGS;
+    if ((m.ints[zf]! & ZONE_BOOSTED_WATERMARK) !== 0) {
+      m.ints[zf] &= ~ZONE_BOOSTED_WATERMARK;
+      const wake = this.hooks.wakeupKswapd;
+      if (wake !== undefined) wake(z, 0, this.zoneType[z]!);
+    }
+    return pfn;
+  }
+
+  /** @kernel mm/page_alloc.c zone_statistics (numa_hit/miss/foreign, local/other) */
+  private zoneStatistics(preferred: number, z: number, cpu: number): void {
+    const m = this.mm;
+    const ev = m.ev;
+    const zn = m.ints[m.zoneBase + z * Z_STRIDE + Z_NODE]!;
+    if (this.nrNodes === 1) {
+      ev[m.zev(z, ZE_NUMA_HIT)] += 1;
+      ev[m.zev(z, ZE_NUMA_LOCAL)] += 1;
+      return;
+    }
+    if (zn === m.ints[m.zf(preferred, Z_NODE)]) ev[m.zev(z, ZE_NUMA_HIT)] += 1;
+    else {
+      ev[m.zev(z, ZE_NUMA_MISS)] += 1;
+      ev[m.zev(preferred, ZE_NUMA_FOREIGN)] += 1;
+    }
+    ev[m.zev(z, zn === this.cpuToNode(cpu) ? ZE_NUMA_LOCAL : ZE_NUMA_OTHER)] += 1;
+  }
+
+  /**
+   * Mark an allocated block: head refcount 1, order and migratetype, owner 0, a fresh generation;
+   * compound pages get PG_head and PG_tail pages pointing at the head.
+   * @kernel mm/page_alloc.c prep_new_page, prep_compound_page
+   */
+  private prepNewPage(pfn: number, order: number, gfp: number, mt: number): void {
+    const m = this.mm;
+    const ints = m.ints;
+    let seq = (ints[H_SEQ]! + 1) | 0;
+    if (seq === 0) seq = 1;
+    ints[H_SEQ] = seq;
+    m.refcount[pfn] = 1;
+    m.order[pfn] = order | (mt << MT_SHIFT);
+    m.next[pfn] = 0;
+    m.prev[pfn] = seq;
+    if ((gfp & __GFP_COMP) !== 0 && order > 0) {
+      m.flags[pfn] = PG_head;
+      const end = pfn + (1 << order);
+      for (let t = pfn + 1; t < end; t++) {
+        m.flags[t] = PG_tail;
+        m.next[t] = pfn;
+      }
+    } else {
+      m.flags[pfn] = 0;
+    }
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Freeing
+
+  /**
+   * Drop a reference to a block of 2^order pages; free it when it was the last. With other
+   * references left on a non-compound block, the pages after the first are freed now and the
+   * first stays with its remaining holders (as 6.1 does).
+   * Throws BadPageStateError (changing nothing) on misuse.
+   * @kernel mm/page_alloc.c __free_pages
+   */
+  __free_pages(pfn: number, order: number, cpu = 0): void {
+    const m = this.mm;
+    this.checkFree(pfn, order);
+    const head = (m.flags[pfn]! & PG_head) !== 0;
+    const rc = m.refcount[pfn]!;
+    if (rc > 1) {
+      m.refcount[pfn] = rc - 1;
+      if (!head && order > 0) {
+        m.order[pfn] = m.order[pfn]! & ~ORDER_MASK;
+        while (order-- > 0) this.freeThePage(pfn + (1 << order), order, cpu);
+      }
+      return;
+    }
+    m.refcount[pfn] = 0;
+    this.freeThePage(pfn, order, cpu);
+  }
+
+  /** Validate a free of (pfn, order) before anything changes. Cold on failure. */
+  private checkFree(pfn: number, order: number): void {
+    const m = this.mm;
+    if (!(pfn >= 0 && pfn < m.nrPfn) || (pfn | 0) !== pfn) this.badPage(pfn, 'pfn out of range', order);
+    const f = m.flags[pfn]!;
+    if ((f & (PG_buddy | PG_pcp | PG_tail | PG_reserved | PG_lru | PG_exclusive)) !== 0 || m.refcount[pfn] === 0
+      || (m.order[pfn]! & ORDER_MASK) !== order || order >= MAX_ORDER || order < 0) {
+      this.badPage(pfn, this.freeProblem(pfn, order), order);
+    }
+  }
+
+  private freeProblem(pfn: number, order: number): string {
+    const m = this.mm;
+    const f = m.flags[pfn]!;
+    if (m.pageZone(pfn) < 0) return 'pfn is in no zone';
+    if (f & PG_buddy) return 'double free: the block is already free in the buddy allocator (PageBuddy set)';
+    if (f & PG_pcp) return 'double free: the page is already on a per-CPU free list';
+    if (f & PG_tail) return 'freeing a tail page of a compound page (free the head)';
+    if (f & PG_reserved) return 'PAGE_FLAGS_CHECK_AT_FREE flag(s) set: reserved page';
+    if (f & PG_lru) return 'PAGE_FLAGS_CHECK_AT_FREE flag(s) set: page still on an LRU list';
+    if (f & PG_exclusive) return 'exclusive page freed without its key';
+    if (m.refcount[pfn] === 0) return 'nonzero _refcount expected: page was never allocated or its refcount underflowed';
+    if (order < 0 || order >= MAX_ORDER) return 'order out of range';
+    return `wrong order: allocated as order ${m.order[pfn]! & ORDER_MASK}, freed as order ${order}`;
+  }
+
+  private badPage(pfn: number, reason: string, requestedOrder: number): never {
+    const m = this.mm;
+    const inRange = pfn >= 0 && pfn < m.nrPfn && (pfn | 0) === pfn;
+    const f = inRange ? m.flags[pfn]! : 0;
+    throw new BadPageStateError(pfn, f, formatPageFlags(f), inRange ? m.refcount[pfn]! : 0,
+      inRange ? m.order[pfn]! & ORDER_MASK : 0, reason, requestedOrder);
+  }
+
+  /** @kernel mm/page_alloc.c free_the_page (pcp for allowed orders, else __free_pages_ok) */
+  private freeThePage(pfn: number, order: number, cpu: number): void {
+    this.freePagesPrepare(pfn, order);
+    if (pcpAllowedOrder(order, this.pcpThp)) this.freeUnrefPage(pfn, order, cpu);
+    else this.freePagesOk(pfn, order);
+  }
+
+  /** Clear the block's descriptor state; fire mm_page_free. @kernel mm/page_alloc.c free_pages_prepare */
+  private freePagesPrepare(pfn: number, order: number): void {
+    const m = this.mm;
+    if (m.tracer !== null) m.tracer.pageFree(pfn, order);
+    if ((m.flags[pfn]! & PG_head) !== 0) {
+      const end = pfn + (1 << order);
+      for (let t = pfn + 1; t < end; t++) {
+        m.flags[t] = 0;
+        m.next[t] = 0;
+      }
+    }
+    m.flags[pfn] = 0;
+  }
+
+  /** @kernel mm/page_alloc.c free_unref_page */
+  private freeUnrefPage(pfn: number, order: number, cpu: number): void {
+    const m = this.mm;
+    const z = m.pageZone(pfn);
+    const mt = m.pbmt[pfn >>> pageblock_order]!;
+    m.order[pfn] = order | (mt << MT_SHIFT);
+    let pcpMt = mt;
+    if (mt >= MIGRATE_PCPTYPES) {
+      if (mt === MIGRATE_ISOLATE) {
+        freeOnePage(m, pfn, z, order, mt, FPI_NONE);
+        return;
+      }
+      pcpMt = MIGRATE_MOVABLE;
+    }
+    freeUnrefPageCommit(m, z, cpu, pfn, pcpMt, order);
+  }
+
+  /** @kernel mm/page_alloc.c __free_pages_ok */
+  private freePagesOk(pfn: number, order: number): void {
+    const m = this.mm;
+    const z = m.pageZone(pfn);
+    const mt = m.pbmt[pfn >>> pageblock_order]!;
+    freeOnePage(m, pfn, z, order, mt, FPI_NONE);
+    m.ev[EV_PGFREE] += 1 << order;
+  }
+
+  /**
+   * Free a list of order-0 pages whose last reference is gone, through the pcp lists
+   * (mm_page_free for each, then mm_page_free_batched for each). All are checked first.
+   * @kernel mm/page_alloc.c free_unref_page_list
+   */
+  free_unref_page_list(pfns: ArrayLike<number>, cpu = 0): void {
+    const m = this.mm;
+    for (let i = 0; i < pfns.length; i++) {
+      const pfn = pfns[i]!;
+      this.checkFree(pfn, 0);
+      if (m.refcount[pfn] !== 1) this.badPage(pfn, 'free_unref_page_list: page still referenced', 0);
+      for (let j = 0; j < i; j++) if (pfns[j] === pfn) this.badPage(pfn, 'double free within one list', 0);
+    }
+    for (let i = 0; i < pfns.length; i++) {
+      m.refcount[pfns[i]!] = 0;
+      this.freePagesPrepare(pfns[i]!, 0);
+    }
+    for (let i = 0; i < pfns.length; i++) {
+      const pfn = pfns[i]!;
+      if (m.tracer !== null) m.tracer.pageFreeBatched(pfn);
+      this.freeUnrefPage(pfn, 0, cpu);
+    }
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // References, compound and split pages
+
+  /** compound_head: the head pfn of a tail page, else pfn. */
+  compound_head(pfn: number): number {
+    const m = this.mm;
+    return (m.flags[pfn]! & PG_tail) !== 0 ? m.next[pfn]! : pfn;
+  }
+
+  /** Take a reference. @kernel include/linux/mm.h get_page */
+  get_page(pfn: number): void {
+    const m = this.mm;
+    if (!(pfn >= 0 && pfn < m.nrPfn) || (pfn | 0) !== pfn) this.badPage(pfn, 'pfn out of range', -1);
+    const head = this.compound_head(pfn);
+    const rc = m.refcount[head]!;
+    if (rc === 0 || (m.flags[head]! & (PG_buddy | PG_pcp)) !== 0) this.badPage(head, 'get_page on a page with refcount 0 (free or never allocated)', -1);
+    if (rc === 0xffff) this.badPage(head, 'page refcount overflow', -1);
+    m.refcount[head] = rc + 1;
+  }
+
+  /**
+   * Drop a reference; free the page when it was the last. Compound pages free their whole order.
+   * For a non-compound block Labyrinth also frees its whole recorded order, where 6.1 would free
+   * order 0 and leak the rest.
+   * @kernel include/linux/mm.h put_page
+   */
+  put_page(pfn: number, cpu = 0): void {
+    const m = this.mm;
+    if (!(pfn >= 0 && pfn < m.nrPfn) || (pfn | 0) !== pfn) this.badPage(pfn, 'pfn out of range', -1);
+    const head = this.compound_head(pfn);
+    const rc = m.refcount[head]!;
+    if (rc === 0 || (m.flags[head]! & (PG_buddy | PG_pcp)) !== 0) this.badPage(head, 'put_page: refcount underflow', -1);
+    if ((m.flags[head]! & PG_reserved) !== 0 || rc > 1) {
+      if (rc === 1) this.badPage(head, 'put_page would free a reserved page', -1);
+      m.refcount[head] = rc - 1;
+      return;
+    }
+    this.__free_pages(head, m.order[head]! & ORDER_MASK, cpu);
+  }
+
+  /** The page's reference count (of its compound head). @kernel include/linux/mm.h page_count */
+  page_count(pfn: number): number {
+    return this.mm.refcount[this.compound_head(pfn)]!;
+  }
+
+  /**
+   * Turn a non-compound block of 2^order pages into 2^order order-0 pages, each with refcount 1
+   * and its own generation.
+   * @kernel mm/page_alloc.c split_page
+   */
+  split_page(pfn: number, order: number): void {
+    const m = this.mm;
+    if (!(pfn >= 0 && pfn < m.nrPfn) || (pfn | 0) !== pfn) this.badPage(pfn, 'pfn out of range', order);
+    const f = m.flags[pfn]!;
+    if ((f & (PG_head | PG_tail)) !== 0) this.badPage(pfn, 'split_page on a compound page', order);
+    if (m.refcount[pfn] === 0 || (f & (PG_buddy | PG_pcp | PG_reserved)) !== 0) this.badPage(pfn, 'split_page on a page that is not allocated', order);
+    if ((m.order[pfn]! & ORDER_MASK) !== order) this.badPage(pfn, 'split_page with the wrong order', order);
+    const packed0 = m.order[pfn]! & ~ORDER_MASK;
+    const owner = m.next[pfn]!;
+    m.order[pfn] = packed0;
+    const ints = m.ints;
+    const end = pfn + (1 << order);
+    for (let p = pfn + 1; p < end; p++) {
+      let seq = (ints[H_SEQ]! + 1) | 0;
+      if (seq === 0) seq = 1;
+      ints[H_SEQ] = seq;
+      m.refcount[p] = 1;
+      m.flags[p] = 0;
+      m.order[p] = packed0;
+      m.next[p] = owner;
+      m.prev[p] = seq;
+    }
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Addresses
+
+  /** base + pfn * PAGE_SIZE (a plain number; exact up to 2^53). @kernel page_address */
+  page_address(pfn: number): number {
+    return this.base + pfn * PAGE_SIZE;
+  }
+
+  /** The pfn of the page holding address addr. @kernel virt_to_page (as a pfn) */
+  virt_to_page(addr: number): number {
+    return Math.floor((addr - this.base) / PAGE_SIZE);
+  }
+
+  /** alloc_pages without highmem, returning an address, or 0. @kernel mm/page_alloc.c __get_free_pages */
+  __get_free_pages(gfp: number, order: number, cpu = 0): number {
+    const pfn = this.alloc_pages(gfp & ~__GFP_HIGHMEM, order, cpu);
+    return pfn < 0 ? 0 : this.base + pfn * PAGE_SIZE;
+  }
+
+  /** @kernel mm/page_alloc.c get_zeroed_page */
+  get_zeroed_page(gfp: number, cpu = 0): number {
+    return this.__get_free_pages(gfp | __GFP_ZERO, 0, cpu);
+  }
+
+  /** @kernel mm/page_alloc.c free_pages (address 0 is ignored) */
+  free_pages(addr: number, order: number, cpu = 0): void {
+    if (addr !== 0) this.__free_pages(this.virt_to_page(addr), order, cpu);
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Draining and reserves
+
+  /** @kernel mm/page_alloc.c drain_local_pages (one CPU, every zone) */
+  drain_local_pages(cpu = 0): void {
+    for (let z = 0; z < this.nrZones; z++) drainPagesZone(this.mm, z, cpu);
+  }
+
+  /** @kernel mm/page_alloc.c drain_all_pages (every CPU, every zone) */
+  drain_all_pages(): void {
+    for (let cpu = 0; cpu < this.nrCpus; cpu++) this.drain_local_pages(cpu);
+  }
+
+  /**
+   * Give back highatomic reserves to `mt` in the zones eligible for highestZoneIdx.
+   * @kernel mm/page_alloc.c unreserve_highatomic_pageblock
+   */
+  unreserve_highatomic_pageblock(highestZoneIdx: number, mt: number, force: boolean, cpu = 0): boolean {
+    const zl = this.zonelists[this.cpuToNode(cpu)]!;
+    const eligible: number[] = [];
+    for (let i = 0; i < zl.length; i++) if (this.zoneType[zl[i]!]! <= highestZoneIdx) eligible.push(zl[i]!);
+    return unreserveHighatomicPageblock(this.mm, eligible, force, mt);
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Low-level primitives for trace replay (they bypass watermarks, pcp lists and misuse checks).
+
+  /**
+   * mm_page_alloc_zone_locked: unlink the free block that starts at pfn (of order ≥ `order`),
+   * split it down to `order` keeping the low end (upper halves go back on `mt`'s lists, or the
+   * block's own list type when mt < 0), and mark it allocated. Returns false (changing nothing)
+   * when no free block starts at pfn or it is smaller than `order`.
+   */
+  takeFreeBlock(pfn: number, order: number, mt = -1): boolean {
+    const m = this.mm;
+    if (!(pfn >= 0 && pfn < m.nrPfn) || (m.flags[pfn]! & PG_buddy) === 0) return false;
+    const packed = m.order[pfn]!;
+    const current = packed & ORDER_MASK;
+    if (current < order) return false;
+    const z = m.pageZone(pfn);
+    const listMt = mt < 0 ? packed >>> MT_SHIFT : mt;
+    delPageFromFreeList(m, z, pfn);
+    expand(m, z, pfn, order, current, listMt);
+    m.ints[m.zf(z, Z_NR_FREE_PAGES)] -= 1 << order;
+    this.prepNewPage(pfn, order, 0, listMt);
+    return true;
+  }
+
+  /**
+   * Set the migratetype of the pageblock holding pfn (free blocks stay on their lists; use
+   * before initFreeRuns, or to mirror an mm_page_alloc_extfrag ownership change).
+   * @kernel mm/page_alloc.c set_pageblock_migratetype
+   */
+  set_pageblock_migratetype(pfn: number, mt: number): void {
+    this.mm.pbmt[pfn >>> pageblock_order] = mt;
+  }
+
+  /**
+   * __free_one_page for a block the trace says was freed: clears the descriptors of its 2^order
+   * pages and merges it into zone's lists of `mt` (default: its pageblock's type).
+   */
+  freeBlock(pfn: number, order: number, mt = -1): void {
+    const m = this.mm;
+    const z = m.pageZone(pfn);
+    if (z < 0) throw new RangeError(`Cannot free pfn ${pfn}: because it is in no zone`);
+    const end = pfn + (1 << order);
+    for (let p = pfn; p < end; p++) {
+      m.flags[p] = 0;
+      m.refcount[p] = 0;
+      m.order[p] = 0;
+    }
+    freeOnePage(m, pfn, z, order, mt < 0 ? m.pbmt[pfn >>> pageblock_order]! : mt, FPI_NONE);
+  }
+
+  /**
+   * Reset every zone to: free exactly the given pfn runs (greedy maximal aligned blocks per zone,
+   * on the lists of each pageblock's type), every other managed page allocated as an order-0
+   * page of unknown owner. Reserved pages stay reserved; pcp lists are emptied.
+   */
+  initFreeRuns(runs: ReadonlyArray<PfnRun>): void {
+    const m = this.mm;
+    // empty all lists and counters
+    const endSent = m.nrPfn + m.layout.nrSentinels;
+    for (let s = m.nrPfn; s < endSent; s++) {
+      m.next[s] = s;
+      m.prev[s] = s;
+    }
+    for (let z = 0; z < this.nrZones; z++) {
+      const zb = m.zf(z, 0);
+      m.ints[zb + Z_NR_FREE_PAGES] = 0;
+      for (let i = 0; i < MAX_ORDER * (1 + MIGRATE_TYPES); i++) m.ints[zb + Z_NR_FREE + i] = 0;
+      for (let cpu = 0; cpu < this.nrCpus; cpu++) {
+        m.ints[m.pf(z, cpu, P_COUNT)] = 0;
+        m.ints[m.pf(z, cpu, P_FREE_FACTOR)] = 0;
+      }
+      const start = m.ints[zb + Z_START_PFN]!;
+      const end = m.ints[zb + Z_END_PFN]!;
+      for (let p = start; p < end; p++) {
+        if ((m.flags[p]! & PG_reserved) !== 0) continue;
+        m.flags[p] = 0;
+        m.order[p] = (m.pbmt[p >>> pageblock_order]! << MT_SHIFT);
+        m.refcount[p] = 1;
+        m.next[p] = 0;
+        m.prev[p] = 0;
+      }
+    }
+    const sorted = runs.slice().sort((x, y) => x[0] - y[0]);
+    for (const [s, e] of sorted) {
+      let p = s;
+      while (p < e) {
+        const z = m.pageZone(p);
+        if (z < 0) { p++; continue; }
+        const zEnd = Math.min(e, m.ints[m.zf(z, Z_END_PFN)]!);
+        let q = p;
+        while (q < zEnd && (m.flags[q]! & PG_reserved) === 0) q++;
+        for (let r = p; r < q; r++) {
+          m.refcount[r] = 0;
+          m.order[r] = 0;
+        }
+        let b = p;
+        while (b < q) {
+          let order = MAX_ORDER - 1;
+          while (order > 0 && ((b & ((1 << order) - 1)) !== 0 || b + (1 << order) > q)) order--;
+          addToFreeListTail(m, z, b, order, m.pbmt[b >>> pageblock_order]!);
+          m.ints[m.zf(z, Z_NR_FREE_PAGES)] += 1 << order;
+          b += 1 << order;
+        }
+        p = q === p ? p + 1 : q;
+      }
+    }
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Read-only inspection hooks (for /proc renderers, tests, the explainer)
+
+  /** The last failure, described (cold). */
+  allocFailure(): AllocFailure {
+    const ints = this.mm.ints;
+    const raw = ints[H_FAIL_REASON]!;
+    const reason = raw & 0xff;
+    const out: AllocFailure = {
+      reason, maySleep: (raw & FAIL_MAY_SLEEP) !== 0, order: ints[H_FAIL_ORDER]!, gfp: ints[H_FAIL_GFP]! >>> 0,
+      zone: ints[H_FAIL_ZONE]!, text: '',
+    };
+    out.text = this.describeAllocFailure();
+    return out;
+  }
+
+  /** One sentence on why the last alloc_pages failed. */
+  describeAllocFailure(): string {
+    const ints = this.mm.ints;
+    const raw = ints[H_FAIL_REASON]!;
+    const order = ints[H_FAIL_ORDER]!;
+    const gfp = ints[H_FAIL_GFP]! >>> 0;
+    const z = ints[H_FAIL_ZONE]!;
+    const zname = z >= 0 && z < this.nrZones ? ZONE_NAMES[this.zoneType[z]!] : 'none';
+    const head = `Cannot allocate order-${order} pages (gfp 0x${gfp.toString(16)}): because `;
+    let why: string;
+    switch (raw & 0xff) {
+      case FAIL_NONE: return 'no allocation has failed';
+      case FAIL_ORDER: why = `order ${order} is not below MAX_ORDER (${MAX_ORDER})`; break;
+      case FAIL_NO_ZONE: why = `no populated zone is allowed by the gfp zone modifiers (highest zone ${ZONE_NAMES[gfpZone(gfp)]})`; break;
+      case FAIL_WATERMARK: why = `every eligible zone (from ${zname} down) is below the watermark these flags may use, after lowmem_reserve`; break;
+      case FAIL_NO_BLOCK: why = `a zone passed its watermark but had no free block of order ≥ ${order} in a migratetype this request may use (fragmentation)`; break;
+      default: why = `reason ${raw & 0xff}`;
+    }
+    const tail = (raw & FAIL_MAY_SLEEP) !== 0
+      ? '; the request may sleep, so direct reclaim/compaction would run next (not in this layer)'
+      : '; the request may not sleep, so it fails without reclaim';
+    return head + why + tail;
+  }
+
+  /** Zone slot facts: name, node, pfn span, pages. */
+  zone(z: number): { name: string; type: number; node: number; startPfn: number; endPfn: number; spanned: number; present: number; managed: number } {
+    const m = this.mm;
+    const zb = m.zf(z, 0);
+    return {
+      name: ZONE_NAMES[m.ints[zb + Z_TYPE]!]!, type: m.ints[zb + Z_TYPE]!, node: m.ints[zb + Z_NODE]!,
+      startPfn: m.ints[zb + Z_START_PFN]!, endPfn: m.ints[zb + Z_END_PFN]!, spanned: m.ints[zb + Z_SPANNED]!,
+      present: m.ints[zb + Z_PRESENT]!, managed: m.ints[zb + Z_MANAGED]!,
+    };
+  }
+
+  /** Zone slots of a node's zonelist (Normal → DMA32 → DMA). */
+  zonelist(node = 0): number[] {
+    return Array.from(this.zonelists[node]!);
+  }
+
+  /** free_area[order].nr_free of zone z (what /proc/buddyinfo prints). */
+  nrFree(z: number, order: number): number {
+    return nrFree(this.mm, z, order);
+  }
+
+  /** Blocks on free_list[mt] of free_area[order] (what /proc/pagetypeinfo prints). */
+  nrFreeMt(z: number, order: number, mt: number): number {
+    return nrFreeMt(this.mm, z, order, mt);
+  }
+
+  /** buddyinfo row of zone z: nr_free per order. */
+  buddyinfo(z: number): number[] {
+    const out: number[] = [];
+    for (let o = 0; o < MAX_ORDER; o++) out.push(nrFree(this.mm, z, o));
+    return out;
+  }
+
+  /** NR_FREE_PAGES of zone z. */
+  nrFreePages(z: number): number {
+    return this.mm.ints[this.mm.zf(z, Z_NR_FREE_PAGES)]!;
+  }
+
+  /** Zone gauges. */
+  zoneGauges(z: number): { nrFreePages: number; nrReservedHighatomic: number; watermarkBoost: number; boosted: boolean } {
+    const m = this.mm;
+    const zb = m.zf(z, 0);
+    return {
+      nrFreePages: m.ints[zb + Z_NR_FREE_PAGES]!, nrReservedHighatomic: m.ints[zb + Z_NR_RESERVED_HIGHATOMIC]!,
+      watermarkBoost: m.ints[zb + Z_BOOST]!, boosted: (m.ints[zb + Z_FLAGS]! & ZONE_BOOSTED_WATERMARK) !== 0,
+    };
+  }
+
+  /** Watermarks, boost, lowmem_reserve and pcp parameters of zone z. */
+  watermarks(z: number): { min: number; low: number; high: number; promo: number; boost: number; lowmemReserve: number[]; pcpBatch: number; pcpHigh: number } {
+    const m = this.mm;
+    const zb = m.zf(z, 0);
+    const lr: number[] = [];
+    for (let i = 0; i < MAX_NR_ZONES; i++) lr.push(m.ints[zb + Z_LOWMEM + i]!);
+    return {
+      min: m.ints[zb + Z_WMARK]!, low: m.ints[zb + Z_WMARK + 1]!, high: m.ints[zb + Z_WMARK + 2]!,
+      promo: m.ints[zb + Z_WMARK + 3]!, boost: m.ints[zb + Z_BOOST]!, lowmemReserve: lr,
+      pcpBatch: m.ints[zb + Z_PCP_BATCH]!, pcpHigh: m.ints[zb + Z_PCP_HIGH]!,
+    };
+  }
+
+  /** Migratetype of the pageblock holding pfn. */
+  pageblockMigratetype(pfn: number): number {
+    return this.mm.pbmt[pfn >>> pageblock_order]!;
+  }
+
+  /** Pageblocks of zone z per migratetype (what pagetypeinfo's "Number of blocks type" prints). */
+  pageblockCounts(z: number): number[] {
+    const m = this.mm;
+    const start = m.ints[m.zf(z, Z_START_PFN)]!;
+    const end = m.ints[m.zf(z, Z_END_PFN)]!;
+    const out = new Array<number>(MIGRATE_TYPES).fill(0);
+    // pagetypeinfo_showblockcount walks pageblock starts from the zone's (rounded-down) start
+    for (let pfn = start & ~(pageblock_nr_pages - 1); pfn < end; pfn += pageblock_nr_pages) {
+      if (pfn < start) continue;
+      out[m.pbmt[pfn >>> pageblock_order]!]! += 1;
+    }
+    return out;
+  }
+
+  /** pcp->count / high / batch of (zone, cpu). */
+  pcp(z: number, cpu: number): { count: number; high: number; batch: number; freeFactor: number } {
+    const m = this.mm;
+    return {
+      count: m.ints[m.pf(z, cpu, P_COUNT)]!, high: m.ints[m.pf(z, cpu, P_HIGH)]!,
+      batch: m.ints[m.pf(z, cpu, P_BATCH)]!, freeFactor: m.ints[m.pf(z, cpu, P_FREE_FACTOR)]!,
+    };
+  }
+
+  /** Blocks on each of the 13 pcp lists of (zone, cpu) (walks; cold). */
+  pcpListLengths(z: number, cpu: number): number[] {
+    const out: number[] = [];
+    for (let p = 0; p < NR_PCP_LISTS; p++) out.push(pcpListLength(this.mm, z, cpu, p));
+    return out;
+  }
+
+  /** Pages on all pcp lists of zone z (free_pcp). */
+  freePcp(z: number): number {
+    let n = 0;
+    for (let cpu = 0; cpu < this.nrCpus; cpu++) n += this.mm.ints[this.mm.pf(z, cpu, P_COUNT)]!;
+    return n;
+  }
+
+  /** vm event counters this layer moves, with /proc/vmstat names. */
+  vmEvents(): Record<string, number> {
+    const m = this.mm;
+    const ev = m.ev;
+    const out: Record<string, number> = {};
+    const zn = ['dma', 'dma32', 'normal', 'movable', 'device'];
+    for (let i = 0; i < MAX_NR_ZONES; i++) out[`pgalloc_${zn[i]}`] = ev[EV_PGALLOC + i]!;
+    out.pgfree = ev[EV_PGFREE]!;
+    let hit = 0; let miss = 0; let foreign = 0; let local = 0; let other = 0;
+    for (let z = 0; z < this.nrZones; z++) {
+      hit += ev[m.zev(z, ZE_NUMA_HIT)]!;
+      miss += ev[m.zev(z, ZE_NUMA_MISS)]!;
+      foreign += ev[m.zev(z, ZE_NUMA_FOREIGN)]!;
+      local += ev[m.zev(z, ZE_NUMA_LOCAL)]!;
+      other += ev[m.zev(z, ZE_NUMA_OTHER)]!;
+    }
+    out.numa_hit = hit; out.numa_miss = miss; out.numa_foreign = foreign; out.numa_interleave = 0;
+    out.numa_local = local; out.numa_other = other;
+    return out;
+  }
+
+  /** Per-zone NUMA counters (zoneinfo prints them per zone). */
+  zoneNumaStats(z: number): { numa_hit: number; numa_miss: number; numa_foreign: number; numa_interleave: number; numa_local: number; numa_other: number } {
+    const m = this.mm;
+    const ev = m.ev;
+    return {
+      numa_hit: ev[m.zev(z, ZE_NUMA_HIT)]!, numa_miss: ev[m.zev(z, ZE_NUMA_MISS)]!,
+      numa_foreign: ev[m.zev(z, ZE_NUMA_FOREIGN)]!, numa_interleave: 0,
+      numa_local: ev[m.zev(z, ZE_NUMA_LOCAL)]!, numa_other: ev[m.zev(z, ZE_NUMA_OTHER)]!,
+    };
+  }
+
+  /** Labyrinth counters: alloc_pages calls, failures, slow-path entries, fallbacks. */
+  labyrinthCounters(): { allocCalls: number; allocFail: number; slowpath: number } {
+    const ev = this.mm.ev;
+    return { allocCalls: ev[EV_ALLOC_CALLS]!, allocFail: ev[EV_ALLOC_FAIL]!, slowpath: ev[EV_ALLOC_SLOWPATH]! };
+  }
+
+  /** Descriptor of one page (cold). */
+  page(pfn: number): { pfn: number; flags: number; flagNames: string; refcount: number; order: number; migratetype: number; owner: number; generation: number; zone: number } {
+    const m = this.mm;
+    const f = m.flags[pfn]!;
+    const allocatedHead = m.refcount[pfn]! > 0 && (f & (PG_reserved | PG_tail)) === 0;
+    return {
+      pfn, flags: f, flagNames: formatPageFlags(f), refcount: m.refcount[pfn]!, order: m.order[pfn]! & ORDER_MASK,
+      migratetype: m.order[pfn]! >>> MT_SHIFT, owner: allocatedHead ? m.next[pfn]! : 0,
+      generation: allocatedHead ? m.prev[pfn]! : 0, zone: m.pageZone(pfn),
+    };
+  }
+
+  /** Generation of an allocated head (0 when not allocated): a (pfn, generation) pair is a handle. */
+  pageGeneration(pfn: number): number {
+    const m = this.mm;
+    return m.refcount[pfn]! > 0 && (m.flags[pfn]! & (PG_reserved | PG_tail)) === 0 ? m.prev[pfn]! : 0;
+  }
+
+  /** Owner id of an allocated head (0 = none). */
+  pageOwner(pfn: number): number {
+    const m = this.mm;
+    return m.refcount[pfn]! > 0 && (m.flags[pfn]! & (PG_reserved | PG_tail)) === 0 ? m.next[pfn]! : 0;
+  }
+
+  /** Record an owner id on an allocated head (labyrinths, tasks). */
+  setPageOwner(pfn: number, owner: number): void {
+    const m = this.mm;
+    if (m.refcount[pfn] === 0 || (m.flags[pfn]! & (PG_reserved | PG_tail | PG_buddy | PG_pcp)) !== 0) {
+      this.badPage(pfn, 'setPageOwner on a page that is not an allocated head', -1);
+    }
+    m.next[pfn] = owner;
+  }
+
+  /** Total metadata bytes and bytes per spanned page. */
+  metadataBytes(): { total: number; perPage: number } {
+    const total = this.mm.buffer.byteLength;
+    return { total, perPage: total / this.mm.nrPfn };
+  }
+
+  /** A copy of the whole state (one buffer copy). */
+  snapshot(): ArrayBuffer {
+    const b = this.mm.buffer;
+    const out = new ArrayBuffer(b.byteLength);
+    new Uint8Array(out).set(new Uint8Array(b));
+    return out;
+  }
+}

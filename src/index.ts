@@ -1,0 +1,16 @@
+/**
+ * Labyrinth's public API. Each section is owned by one layer; add your exports, keep others'.
+ */
+
+// --- core allocator (src/alloc, src/buddy, src/mm, src/debug) ---
+export { createPageAllocator, attachPageAllocator, Allocator, type CreatePageAllocatorOptions } from './alloc/allocator.ts';
+export {
+  PageAllocator, gfpZone, gfpToAllocFlags, FAIL_NONE, FAIL_ORDER, FAIL_NO_ZONE, FAIL_WATERMARK, FAIL_NO_BLOCK,
+  FAIL_MAY_SLEEP, type PageAllocatorOptions, type SlowPathHooks, type AllocFailure, type PfnRun,
+} from './alloc/page_alloc.ts';
+export { MemMap, computeLayout, type KmemTracepoints, type MemMapLayout } from './mm/memmap.ts';
+export { verify, InvariantError } from './debug/verify.ts';
+export { KmemTracer, showGfpFlags61, type KmemTracerOptions } from './trace/kmem_out.ts';
+export { BadPageStateError, LabyrinthError, BadInputError } from './errors.ts';
+export * from './gfp/bits.ts';
+export * from './gfp/alloc_flags.ts';
