@@ -142,7 +142,7 @@ export function gfpToAllocFlags(mask: number, versionOrOpts?: string | AllocFlag
   const ctx = o.context ?? 'process';
   const order = o.order ?? 0;
   const new63 = rules === '6.3' || rules === '6.12';
-  const wr: WatermarkRules = new63 ? 'v6.3' : 'v6.1';
+  const wr: WatermarkRules = new63 ? 'v6.3' : rules === '2.6' ? 'v2.6' : 'v6.1';
   const kswapdFlag = allocKswapd(rules);
   const movable = gfpMigratetype(mask, l) === 1;
   const cma = (o.cma ?? false) && movable && rules !== '2.6' && rules !== '4.4' ? ALLOC_CMA : 0;

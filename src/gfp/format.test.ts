@@ -134,3 +134,23 @@ test('property: parseGfp(formatGfp(m, v), v) === m for random masks in every lay
     }
   }
 });
+
+test('version selection from pasted strings', () => {
+  const id = (v: string) => resolveLayout(v).layout.id;
+  assert.equal(id('6.1'), '5.18');
+  assert.equal(id('5.10.0-21-amd64'), '5.1');
+  assert.equal(id('6.8.0-rc6-PMacG4'), '6.8');
+  assert.equal(id('4.9.24-coreos'), '4.8');
+  assert.equal(id('2.6.31+frans2+mel-00002-g90702f9-dirty'), '2.6');
+  assert.equal(id('5.13.x'), '5.1');
+  assert.equal(id('6.19.0-rc5-00027-g40fd0acc45d0'), '6.15');
+  assert.equal(id('Linux 3.3.0-rc1'), '2.6');
+  assert.equal(resolveLayout('6.19').warning, undefined);
+  assert.match(resolveLayout('7.1').warning ?? '', /nearest older layout/);
+  assert.equal(resolveLayout().layout.id, '6.15');
+  for (const bad of ['banana', '', 'v', '6', 'x.1']) {
+    if (bad === '') continue;
+    assert.throws(() => resolveLayout(bad), (e: unknown) => e instanceof BadInputError && e.code === 'KERNEL_VERSION_SYNTAX', bad);
+  }
+  assert.throws(() => resolveLayout('2.4.37'), (e: unknown) => e instanceof BadInputError && e.code === 'KERNEL_VERSION_UNSUPPORTED');
+});

@@ -331,7 +331,10 @@ function specs(o: GfpLayoutOptions): Spec[] {
       bits: bits410('REPEAT', o.lockdep), composites: modernComposites({ ...c44, transhugeLight: true }),
       table: classicTable({ ...t44, transhugeLight: true, otherNode: false }), traceZero: 'none', reportNames: true,
       allocRules: '4.4', absent: { __GFP_OTHER_NODE: 'removed in 4.10' },
-      unverified: ['__GFP_NOLOCKDEP exists from 4.12 only; it is an option here for 4.10–4.11 too'],
+      unverified: [
+        '__GFP_OTHER_NODE removal ("mm: get rid of __GFP_OTHER_NODE", posted 2 Jan 2017) taken as 4.10; 4.11 possible',
+        '__GFP_NOLOCKDEP exists from 4.12 only; it is an option here for 4.10–4.11 too',
+      ],
     }),
     modern('4.13', 'Linux 4.13', '4.13', '4.13', {
       bits: bits410('RETRY_MAYFAIL', o.lockdep), composites: modernComposites({ ...c44, transhugeLight: true }),
