@@ -37,8 +37,10 @@ export interface ReplayBuddy {
   freeBlockOrder(head: number): number;
   /** zone_locked: unlink the free block starting at pfn (order ≥ order) and expand it down to order; false if none */
   takeBlockAt(pfn: number, order: number, mt: number): boolean;
-  /** unlink the whole free block at head, no split (compaction's silent isolation) */
+  /** unlink the whole free block at head, no split (compaction's silent isolation); it counts as allocated */
   removeFreeBlock(head: number): void;
+  /** take the single page pfn out of the free block holding it, the rest of the block staying free; false if pfn is not free */
+  takePage(pfn: number): boolean;
   /** __free_one_page: put [pfn, pfn + 2^order) into buddy and merge */
   freeOnePage(pfn: number, order: number, mt: number): void;
   /** free blocks per order of zones[slot] (buddyinfo) */
@@ -208,9 +210,9 @@ export function replayTrace(e: TraceEvents, buddy: ReplayBuddy, options: ReplayO
   const schedule = inference ? compactionSchedule(e, nrPfns) : new Map<number, number[]>();
   /** per pfn: 1 + order of a block the model holds on the pcp list, 0 otherwise */
   const pcp = new Uint8Array(nrPfns);
-  /** per pfn: 1 when a zone spans it */
-  const inZone = new Uint8Array(nrPfns);
-  for (const z of buddy.zones) inZone.fill(1, Math.max(0, z.startPfn), Math.min(nrPfns, z.endPfn));
+  /** per pfn: 1 + index of the zone spanning it, 0 outside every zone */
+  const zoneMap = new Uint8Array(nrPfns);
+  buddy.zones.forEach((z, k) => zoneMap.fill(k + 1, Math.max(0, z.startPfn), Math.min(nrPfns, z.endPfn)));
   const a = newAnomalies();
   const out: ReplayPointState[] = [];
   const windows: Array<[number, number]> = [];
@@ -240,22 +242,10 @@ export function replayTrace(e: TraceEvents, buddy: ReplayBuddy, options: ReplayO
     return true;
   };
 
-  /** a page event claims pages the model holds free: take them out, keeping the rest of the block free */
-  const carve = (p: number, o: number, mt: number): void => {
-    const n = 2 ** o;
-    for (let q = p; q < p + n; q++) {
-      const head = buddy.freeBlockHead(q);
-      if (head < 0) continue;
-      const k = buddy.freeBlockOrder(head);
-      buddy.removeFreeBlock(head);
-      // give back the halves that do not contain q, from the top (like expand)
-      let lo = head;
-      for (let h = k - 1; h >= 0; h--) {
-        const mid = lo + 2 ** h;
-        if (q < mid) buddy.freeOnePage(mid, h, mt);
-        else { buddy.freeOnePage(lo, h, mt); lo = mid; }
-      }
-    }
+  /** a page event claims pages the model holds free: take them out page by page, the rest staying free */
+  const carve = (p: number, o: number): void => {
+    const end = p + (1 << o);
+    for (let q = p; q < end; q++) buddy.takePage(q);
   };
 
   let pi = 0;
@@ -269,11 +259,13 @@ export function replayTrace(e: TraceEvents, buddy: ReplayBuddy, options: ReplayO
       const o = orderCol[i]!;
       const mt = mtCol[i]!; // -1: the pageblock's type
       if (p < 0) { if (t === EV_PAGE_ALLOC) a.alloc_failed++; }
-      else if (o > MAX_BUDDY_ORDER || p + (1 << o) > nrPfns || inZone[p] === 0) a.pfn_outside_zones++;
+      else if (o > MAX_BUDDY_ORDER || p + (1 << o) > nrPfns || zoneMap[p] === 0 || zoneMap[p + (1 << o) - 1] !== zoneMap[p]) {
+        a.pfn_outside_zones++; // outside every zone, or a block crossing a zone boundary
+      }
       else if (t === EV_ALLOC_ZONE_LOCKED) {
         if (!buddy.takeBlockAt(p, o, mt)) {
           a.zone_locked_not_free++;
-          carve(p, o, mt);
+          carve(p, o);
         }
         if (auxCol[i] === 1) pcp[p] = o + 1;
         lastLockedRow = i; lastLockedPfn = p;
@@ -281,7 +273,7 @@ export function replayTrace(e: TraceEvents, buddy: ReplayBuddy, options: ReplayO
         if (pcp[p] !== 0) pcp[p] = 0;
         else if (!(lastLockedRow === i - 1 && lastLockedPfn === p)) {
           a.alloc_not_from_pcp++;
-          if (buddy.freeBlockHead(p) >= 0) { a.alloc_of_buddy_page++; carve(p, o, mt); }
+          if (buddy.freeBlockHead(p) >= 0) { a.alloc_of_buddy_page++; carve(p, o); }
         }
       } else if (t === EV_PAGE_FREE) {
         const pcpOrder = o <= 3 || (pcpThp && o === pageblockOrder);
