@@ -408,6 +408,9 @@ function replayZone(rep: ParsedReport, z: ReportZone, zenum: string[], hzIdx: nu
     boostBypass = { mark: unboosted, effectiveMin: effectiveMin(unboosted, r.flags, r.rules), ok: ok2 };
     ok = ok2;
   }
+  if (!ok && order === 0 && atomicForBoost && boost === null && atLeast(r.v, 5, 0) && !atLeast(r.v, 6, 1)) {
+    r.notes.push(`${z.name}: 5.0–6.0 print min including any watermark boost without printing the boost${atLeast(r.v, 5, 10) ? ', and retry atomic order-0 requests against the unboosted min' : ''}; the true floor may be lower than ${eff}.`);
+  }
   out.check = { mark, effectiveMin: eff, lowmemReserve: reserve, unusable, usableFree: usable, freeOk, blockOk, blockOrder, boostBypass, ok, preOrderTest: v26 };
   const effUsed = boostBypass !== null ? boostBypass.effectiveMin : eff;
   const freeOkUsed = usable > effUsed + reserve;
