@@ -41,7 +41,15 @@ export function renderSummary(r: SimResult): string {
   const keys = Object.keys(r.pressureCounters).sort();
   if (r.machinery.pressure === null) out.push('  not simulated in this build (issue 4): no kswapd wakes, no reclaim, no compaction, no OOM kills.');
   else if (keys.length === 0) out.push('  no activity.');
-  else out.push(pad(keys.map((k) => ['  ' + k, String(r.pressureCounters[k])]), [false, true]));
+  else out.push(pad(keys.filter((k) => r.pressureCounters[k] !== 0).map((k) => ['  ' + k, String(r.pressureCounters[k])]), [false, true]));
+  if (r.pressureEvents.length > 0) {
+    const byKind = new Map<string, number>();
+    for (const e of r.pressureEvents) byKind.set(e.kind, (byKind.get(e.kind) ?? 0) + 1);
+    out.push(`Events: ${[...byKind].map(([k, n]) => `${k} ×${n}`).join(', ')}`);
+    const shown = [...r.pressureEvents.filter((e) => e.kind !== 'kswapd_wake' && e.kind !== 'kswapd_sleep').slice(0, 5),
+      ...r.pressureEvents.filter((e) => e.kind === 'kswapd_wake').slice(0, 3)].sort((a, b) => a.tMs - b.tMs);
+    for (const e of shown) out.push(`  t=${e.tMs} ms  ${e.text}`);
+  }
   out.push('');
   out.push(`Failure reports: ${r.failureReports.warned} printed, ${r.failureReports.suppressedByRatelimit} suppressed by warn_alloc's ratelimit, ${r.failureReports.nowarn} __GFP_NOWARN.`);
   const first = r.failureReports.kept[0];

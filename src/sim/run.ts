@@ -9,6 +9,7 @@ import type { PressureMachinery, SimAllocator } from './machinery.ts';
 import { parseDuration, parseSetting, validateScenario, type ScenarioSpec } from './scenario.ts';
 import { builtinScenario, DEFAULT_SCENARIO } from './scenarios.ts';
 import { simulate, type SimResult } from './simulator.ts';
+import { createPressureMachinery } from './pressure_machinery.ts';
 
 export interface RunOverrides {
   mem?: string;
@@ -62,12 +63,22 @@ export function applyOverrides(spec: ScenarioSpec, o: RunOverrides): ScenarioSpe
 export interface RunOptions {
   seed: number;
   onProgress?: (fraction: number) => void;
-  pressure?: PressureMachinery;
+  /**
+   * The pressure machinery (kswapd, reclaim, compaction, OOM). Default: a fresh LabyrinthPressure per run;
+   * `false` runs without it (`--no-pressure`), and the result says so.
+   */
+  pressure?: PressureMachinery | false;
   /** For tests: a different allocator. */
   allocator?: (spec: ScenarioSpec) => SimAllocator;
 }
 
 export function runScenario(spec: ScenarioSpec, opts: RunOptions): SimResult {
   const alloc = opts.allocator ? opts.allocator(spec) : createSimAllocator(spec.machine);
-  return simulate(spec, alloc, { seed: opts.seed, onProgress: opts.onProgress, pressure: opts.pressure });
+  const pressure = opts.pressure === false ? undefined : opts.pressure ?? defaultPressure(alloc);
+  return simulate(spec, alloc, { seed: opts.seed, onProgress: opts.onProgress, pressure });
+}
+
+/** LabyrinthPressure needs the core under the allocator (`pa`); an allocator without it (the toy) runs without. */
+export function defaultPressure(alloc: SimAllocator): PressureMachinery | undefined {
+  return (alloc as unknown as { pa?: unknown }).pa ? createPressureMachinery() : undefined;
 }

@@ -15,12 +15,15 @@ export interface SweepOptions {
   /** URL of a module exporting createSimAllocator(machine) to use instead of src/sim/machine.ts (tests). */
   allocatorModule?: string;
   onDone?: (done: number, total: number) => void;
+  /** false: run without the pressure machinery (`--no-pressure`). */
+  pressure?: boolean;
 }
 
 export interface SweepJob {
   spec: ScenarioSpec;
   seed: number;
   allocatorModule: string;
+  pressure?: boolean;
 }
 
 const WORKER_URL = new URL('./sweep_worker.ts', import.meta.url).href;
@@ -53,7 +56,7 @@ export async function runSweep(spec: ScenarioSpec, name: string, values: number[
       const i = next++;
       const s = structuredClone(spec);
       s.machine.tunables[name] = values[i]!;
-      const result = await runInWorker({ spec: s, seed: opts.seed, allocatorModule });
+      const result = await runInWorker({ spec: s, seed: opts.seed, allocatorModule, pressure: opts.pressure !== false });
       out[i] = { value: values[i]!, result };
       opts.onDone?.(++done, values.length);
     }

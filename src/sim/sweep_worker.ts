@@ -4,12 +4,14 @@ import type { SweepJob } from './sweep.ts';
 import type { SimAllocator } from './machinery.ts';
 import type { MachineSpecInput } from './scenario.ts';
 import { simulate } from './simulator.ts';
+import { defaultPressure } from './run.ts';
 
 const job = workerData as SweepJob;
 try {
   const mod = (await import(job.allocatorModule)) as { createSimAllocator(m: MachineSpecInput): SimAllocator; loadCore?(): Promise<void> };
   if (mod.loadCore) await mod.loadCore();
-  const result = simulate(job.spec, mod.createSimAllocator(job.spec.machine), { seed: job.seed });
+  const alloc = mod.createSimAllocator(job.spec.machine);
+  const result = simulate(job.spec, alloc, { seed: job.seed, pressure: job.pressure === false ? undefined : defaultPressure(alloc) });
   parentPort!.postMessage({ ok: true, result });
 } catch (e) {
   parentPort!.postMessage({ ok: false, error: (e as Error).message });

@@ -20,6 +20,7 @@ export interface SimulateCliOptions {
   json?: boolean;
   sweep?: string;
   progress?: boolean;
+  pressure?: boolean;
 }
 
 function parseSeed(text: string | undefined): number {
@@ -50,7 +51,7 @@ export async function runSimulateCommand(scenario: string | undefined, opts: Sim
   if (opts.sweep !== undefined) {
     const { name, values } = parseSweep(opts.sweep);
     const bar = progressBar(showProgress);
-    const points = await runSweep(spec, name, values, { seed, onDone: (d, t) => bar.update(d / t) });
+    const points = await runSweep(spec, name, values, { seed, pressure: opts.pressure !== false, onDone: (d, t) => bar.update(d / t) });
     bar.stop();
     if (opts.html) writeFileSync(opts.html, (await loadHtml()).renderSweepHtml(name, points));
     if (opts.json) {
@@ -66,7 +67,7 @@ export async function runSimulateCommand(scenario: string | undefined, opts: Sim
     return;
   }
   const bar = progressBar(showProgress);
-  const result = runScenario(spec, { seed, onProgress: (f) => bar.update(f) });
+  const result = runScenario(spec, { seed, pressure: opts.pressure === false ? false : undefined, onProgress: (f) => bar.update(f) });
   bar.stop();
   if (opts.html) writeFileSync(opts.html, (await loadHtml()).renderHtmlReport(result));
   if (opts.json) process.stdout.write(JSON.stringify(result) + '\n');
@@ -89,6 +90,7 @@ export function register(program: Command): void {
     .option('--sweep <name=v1,v2,...>', 'run once per value in parallel worker threads and compare')
     .option('--html <file>', 'write a self-contained HTML report')
     .option('--no-progress', 'no progress bar')
+    .option('--no-pressure', 'run without kswapd, reclaim, compaction and OOM (the bare allocator)')
     .option('--json', 'print the result as one JSON object (identical for the same seed)')
     .action(async (scenario: string | undefined, opts: SimulateCliOptions) => {
       await runSimulateCommand(scenario, opts);
