@@ -227,3 +227,23 @@ function checkColumns(e: TraceEvents): void {
     if (e.type[i]! <= EV_PCPU_DRAIN) assert.ok(e.order[i]! >= 0);
   }
 }
+
+test('every linux-6.1-atomic trace parses whole: rows = trace_stats entries, vmscan/compaction fields read', async () => {
+  const { readdirSync, existsSync } = await import('node:fs');
+  const { parseTraceFile } = await import('../src/trace/trace_file.ts');
+  const root = path.join(FIXTURES, 'linux-6.1-atomic', '512M');
+  const runs = readdirSync(root).filter((d) => existsSync(path.join(root, d, 'trace.txt.xz')));
+  assert.ok(runs.length >= 17, `${runs.length} runs`);
+  for (const run of runs) {
+    const entries = Number(/entries:\s*(\d+)/.exec(readFileSync(path.join(root, run, 'trace_stats.txt'), 'utf8'))![1]);
+    const { events: e, stats } = await parseTraceFile(path.join(root, run, 'trace.txt.xz'));
+    assert.equal(stats.malformed, 0, run);
+    assert.equal(e.length, entries, run);
+    assert.deepEqual(stats.otherEvents, {}, run);
+    assert.ok([...e.markers.values()].some((m) => m.startsWith('ATOMIC storm')), run);
+    for (let i = 0; i < e.length; i++) {
+      if (e.type[i] === EV_KSWAPD_WAKE) assert.ok(e.order[i]! >= 0 && e.extra.get(i)!['nid'] === '0');
+      if (e.type[i] === EV_COMPACTION_BEGIN) assert.match(e.extra.get(i)!['zone_start']!, /^0x[0-9a-f]+$/);
+    }
+  }
+});

@@ -363,6 +363,14 @@ export class FtraceParser {
     // event name up to ':' (a "subsystem:" prefix is skipped)
     let ns = r;
     let ne = r;
+    // fast path: the kmem page events, picked by two letters and checked in full
+    const fast = b[r] === 109 /* m */ && b[r + 7] === 95 /* _ */ ? kmemCandidate(b, r, e) : -1;
+    if (fast >= 0) {
+      ns = r;
+      ne = r + KMEM_FAST[fast]!.length;
+      if (this.stats.format === 'unknown') this.stats.format = perf ? 'perf' : (sawFlags ? 'ftrace' : 'trace-cmd');
+      return this.emit(b, KMEM_FAST_ID[fast]!, ts, pid, p, commEnd, cpu, flags, lineNo, ns, ne, e, perf);
+    }
     for (;;) {
       c = b[ne]!;
       while (c !== COLON && c > SP && ne < e) c = b[++ne]!;
@@ -459,8 +467,29 @@ export class FtraceParser {
       }
       p++;
       const vs = p;
+      // small decimal values (order, migratetype, percpu_refill): read while scanning
+      if ((klen === 5 && k0 === 111) || (klen === 11 && k0 === 109) || (klen === 13 && k0 === 112)) {
+        let v = 0;
+        let c = b[p]!;
+        while (c >= D0 && c <= D9 && p < e) { v = v * 10 + c - D0; c = b[++p]!; }
+        if (p === vs || (p < e && c > SP) || v > 127) { this.errorDetail = klen === 5 ? 'order' : klen === 11 ? 'migratetype' : 'percpu_refill'; return E_BAD_FIELD; }
+        if (klen === 5) order = v; else if (klen === 11) mt = v; else aux = v;
+        continue;
+      }
       // a 64-bit pointer is 16 characters: jump over it when it is
       if (klen === 4 && p + 16 <= e && (p + 16 === e || b[p + 16]! <= SP)) p += 16;
+      else if (klen === 9 && k0 === 103) { // gfp_flags: hash while scanning
+        let h = 0x811c9dc5;
+        let c = b[p]!;
+        while (c > SP && p < e) { h = Math.imul(h ^ c, 0x01000193); c = b[++p]!; }
+        if (h !== this.lastGfpHash || p - vs !== this.lastGfpLen) {
+          this.lastGfpHash = h;
+          this.lastGfpLen = p - vs;
+          this.lastGfpId = this.gfps.intern(b, vs, p);
+        }
+        gfp = this.lastGfpId;
+        continue;
+      }
       else while (p < e && b[p]! > SP) p++;
       const ve = p;
       if (klen === 3 && k0 === 112 /* p */) { // pfn
@@ -600,6 +629,29 @@ export class FtraceParser {
     }
     return E_NO_CPU;
   }
+}
+
+const KMEM_FAST_NAMES = ['mm_page_alloc', 'mm_page_alloc_zone_locked', 'mm_page_alloc_extfrag', 'mm_page_free',
+  'mm_page_free_batched', 'mm_page_pcpu_drain'];
+const KMEM_FAST: Uint8Array[] = KMEM_FAST_NAMES.map((n) => Uint8Array.from(n, (ch) => ch.charCodeAt(0)));
+const KMEM_FAST_ID: number[] = KMEM_FAST_NAMES.map((n) => EVENT_IDS.find((x) => x[0] === n)![1]);
+
+/**
+ * Index into KMEM_FAST of the kmem page event whose name starts at s (followed by ':' and whitespace), or -1.
+ * Two letters pick the candidate; then every byte is checked.
+ */
+function kmemCandidate(b: Uint8Array, s: number, e: number): number {
+  let k: number;
+  const c8 = b[s + 8];
+  if (c8 === 97 /* a */) k = b[s + 13] === COLON ? 0 : b[s + 14] === 122 /* z */ ? 1 : 2;
+  else if (c8 === 102 /* f */) k = b[s + 12] === COLON ? 3 : 4;
+  else if (c8 === 112 /* p */) k = 5;
+  else return -1;
+  const name = KMEM_FAST[k]!;
+  const len = name.length;
+  if (s + len + 1 > e || b[s + len] !== COLON || (s + len + 1 < e && b[s + len + 1]! > SP)) return -1;
+  for (let j = 0; j < len; j++) if (name[j] !== b[s + j]) return -1;
+  return k;
 }
 
 function lookupEvent(b: Uint8Array, s: number, e: number): number {

@@ -61,7 +61,7 @@ export interface ReplayAnomalies {
   zone_locked_not_free: number;
   /** mm_page_alloc of a page the model holds free in buddy (carved out) */
   alloc_of_buddy_page: number;
-  /** events at pfns outside every zone (skipped) */
+  /** events at pfns outside every zone, or of an order above MAX_ORDER - 1 (skipped) */
   pfn_outside_zones: number;
   /** failed allocations (mm_page_alloc with no page) */
   alloc_failed: number;
@@ -127,7 +127,8 @@ export function pfnLimit(e: TraceEvents): number {
   return max;
 }
 
-const MAX_REPLAY_PFNS = 2 ** 28; // 1 TiB of 4 KiB pages: per-pfn side arrays stay ≤ 1.3 GB
+const MAX_REPLAY_PFNS = 2 ** 28;
+const MAX_BUDDY_ORDER = 10; // MAX_ORDER - 1 on x86_64 6.1 // 1 TiB of 4 KiB pages: per-pfn side arrays stay ≤ 1.3 GB
 
 /**
  * The lookahead rule (replay-notes §5b): marks each pcp-order mm_page_free whose page is next touched by a
@@ -207,6 +208,9 @@ export function replayTrace(e: TraceEvents, buddy: ReplayBuddy, options: ReplayO
   const schedule = inference ? compactionSchedule(e, nrPfns) : new Map<number, number[]>();
   /** per pfn: 1 + order of a block the model holds on the pcp list, 0 otherwise */
   const pcp = new Uint8Array(nrPfns);
+  /** per pfn: 1 when a zone spans it */
+  const inZone = new Uint8Array(nrPfns);
+  for (const z of buddy.zones) inZone.fill(1, Math.max(0, z.startPfn), Math.min(nrPfns, z.endPfn));
   const a = newAnomalies();
   const out: ReplayPointState[] = [];
   const windows: Array<[number, number]> = [];
@@ -265,7 +269,7 @@ export function replayTrace(e: TraceEvents, buddy: ReplayBuddy, options: ReplayO
       const o = orderCol[i]!;
       const mt = mtCol[i]!; // -1: the pageblock's type
       if (p < 0) { if (t === EV_PAGE_ALLOC) a.alloc_failed++; }
-      else if (p + 2 ** o > nrPfns || buddy.zoneOf(p) < 0) a.pfn_outside_zones++;
+      else if (o > MAX_BUDDY_ORDER || p + (1 << o) > nrPfns || inZone[p] === 0) a.pfn_outside_zones++;
       else if (t === EV_ALLOC_ZONE_LOCKED) {
         if (!buddy.takeBlockAt(p, o, mt)) {
           a.zone_locked_not_free++;

@@ -8,13 +8,15 @@ import { BadInputError } from '../errors.ts';
 import { machineFromZoneinfo } from '../zone/setup.ts';
 import type { MachineSpec } from '../zone/types.ts';
 import { parseBuddyinfo } from '../stats/buddyinfo.ts';
-import { EV_COMPACTION_BEGIN, EV_PAGE_ALLOC, EV_PAGE_FREE, type TraceEvents } from './events.ts';
-import type { ParseStats } from './ftrace.ts';
+import { EV_ALLOC_ZONE_LOCKED, EV_COMPACTION_BEGIN, EV_PAGE_ALLOC, EV_PAGE_FREE, EV_PCPU_DRAIN, type TraceEvents } from './events.ts';
+import type { ParsedTrace, ParseStats } from './ftrace.ts';
 import { freeRunsFromKpageflags, reservedRunsFromKpageflags, type FreeRun } from './kpageflags.ts';
 import { kmemStat, unusableIndex, weightedUnusableIndex, type KmemStat } from './kmem_stat.ts';
 import { matchSnapshots, phaseMarkers, type PhaseMarker } from './phases.ts';
 import { replayTrace, type ReplayAnomalies, type ReplayBuddy } from './replay.ts';
 import { parseTraceFile, readMaybeCompressed } from './trace_file.ts';
+import { createFreshAllocator, createReplayBuddy } from './replay_buddy.ts';
+import { replayPlacement, type PlacementResult } from './placement.ts';
 
 export interface ReplayRunOptions {
   /** machine shape: a /proc/zoneinfo (default: <snapshots>/01_pre/zoneinfo when it exists) */
@@ -57,6 +59,8 @@ export interface ComparisonPoint {
   /** free-page-weighted unusable free space index per order over all zones (replayed state) */
   unusable: number[];
   anomalies: ReplayAnomalies;
+  /** at a marker: buddy-changing events (zone_locked, pcpu_drain, non-pcp-order frees) before its buddyinfo reader ended */
+  buddyEventsToReader?: number;
   note?: string;
 }
 
@@ -70,7 +74,18 @@ export interface ReplayReport {
   anomalies?: ReplayAnomalies;
   compactionWindows: Array<{ beginLine: number; endLine?: number }>;
   kmem: KmemStat;
-  phases: Array<{ label: string; fromLine: number; toLine: number; kmem: { allocRequests: number; allocPages: number; freeRequests: number; freePages: number } ; unusable?: number[]; snapshot?: string }>;
+  phases: Array<{
+    label: string; fromLine: number; toLine: number;
+    /** last row of the phase */
+    toRow: number;
+    kmem: { allocRequests: number; allocPages: number; freeRequests: number; freePages: number };
+    /** the real snapshot's unusable free index at the phase end, when there is one */
+    unusable?: number[]; snapshot?: string;
+    /** without a start state: the unusable index of the placement replay at the phase end */
+    placedUnusable?: number[];
+  }>;
+  /** without a start state: the trace's requests replayed on a fresh machine (the allocator picks the pages) */
+  placement?: Omit<PlacementResult, 'points'>;
   timing: { parseMs: number; replayMs: number };
 }
 
@@ -104,9 +119,14 @@ function compare(replay: Array<{ zone: string; counts: number[] }>, real: Map<st
 }
 
 /** Replays TRACE and compares it with its snapshots. */
-export async function runReplay(trace: string, o: ReplayRunOptions, makeBuddy: BuddyFactory): Promise<ReplayReport> {
+export async function runReplay(trace: string, o: ReplayRunOptions, makeBuddy: BuddyFactory = createReplayBuddy): Promise<ReplayReport> {
   const t0 = performance.now();
   const parsed = await parseTraceFile(trace, { tolerant: o.tolerant === true });
+  return replayParsed(trace, parsed, o, makeBuddy, performance.now() - t0);
+}
+
+/** The same on a trace already parsed (`trace` names its file: snapshots are looked up beside it). */
+export function replayParsed(trace: string, parsed: ParsedTrace, o: ReplayRunOptions, makeBuddy: BuddyFactory = createReplayBuddy, parseMs = 0): ReplayReport {
   const t1 = performance.now();
   const e = parsed.events;
   const snapDir = o.snapshots ?? path.join(path.dirname(trace), 'snap');
@@ -115,18 +135,26 @@ export async function runReplay(trace: string, o: ReplayRunOptions, makeBuddy: B
   const matched = matchSnapshots(markers, snapNames);
   const report: ReplayReport = {
     trace, events: e.length, parse: parsed.stats, points: [], compactionWindows: [], kmem: kmemStat(e), phases: [],
-    timing: { parseMs: t1 - t0, replayMs: 0 },
+    timing: { parseMs, replayMs: 0 },
   };
   for (let i = 0; i < e.length; i++) {
     if (e.type[i] === EV_COMPACTION_BEGIN) report.compactionWindows.push({ beginLine: e.line[i]! });
   }
   phasesKmem(report, e, markers, matched, snapDir);
 
+  const like = o.like ?? path.join(snapDir, snapNames.find((d) => /(^|_)pre($|_)/.test(d.replace(/^\d+_/, ''))) ?? '01_pre', 'zoneinfo');
   if (o.start === undefined) {
+    if (existsSync(like) && e.length > 0) {
+      const ends = report.phases.map((ph) => ph.toRow);
+      const placed = replayPlacement(e, createFreshAllocator(machineFromZoneinfo(readFileSync(like, 'utf8'))), ends);
+      const { points, ...totals } = placed;
+      report.placement = totals;
+      const byRow = new Map(points.map((p) => [p.row, p]));
+      for (const ph of report.phases) ph.placedUnusable = byRow.get(ph.toRow)?.unusable;
+    }
     report.timing.replayMs = performance.now() - t1;
     return report;
   }
-  const like = o.like ?? path.join(snapDir, snapNames.find((d) => /(^|_)pre($|_)/.test(d.replace(/^\d+_/, ''))) ?? '01_pre', 'zoneinfo');
   if (!existsSync(like)) throw new BadInputError('REPLAY_NEEDS_MACHINE', `Cannot replay from ${o.start}: no machine shape; pass --like ZONEINFO`);
   const spec = machineFromZoneinfo(readFileSync(like, 'utf8'));
   report.machine = { zones: spec.zones.filter((z) => z.spanned > 0).map((z) => ({ zone: ['DMA', 'DMA32', 'Normal', 'Movable', 'Device'][z.zoneIdx]!, startPfn: z.startPfn, spanned: z.spanned, managed: z.managed })) };
@@ -143,7 +171,7 @@ export async function runReplay(trace: string, o: ReplayRunOptions, makeBuddy: B
   const buddy = makeBuddy(spec, runs);
 
   // the comparison points: start state, each matched marker and its buddyinfo reader, the trace end
-  type Want = { at: ComparisonPoint['at']; label: string; snapshot?: string; row: number; note?: string };
+  type Want = { at: ComparisonPoint['at']; label: string; snapshot?: string; row: number; note?: string; toReader?: number };
   const wants: Want[] = [];
   const preSnap = snapNames.find((d) => /(^|_)pre($|_)/.test(d.replace(/^\d+_/, '')));
   wants.push({ at: 'start', label: 'start state', snapshot: preSnap, row: -1 });
@@ -152,7 +180,7 @@ export async function runReplay(trace: string, o: ReplayRunOptions, makeBuddy: B
     const snap = matched[k];
     if (snap === undefined) return;
     const label = m.text.replace(/^ORACLE\s+/, '');
-    wants.push({ at: 'marker', label, snapshot: snap, row: m.row });
+    wants.push({ at: 'marker', label, snapshot: snap, row: m.row, toReader: m.readerEnd >= 0 ? buddyEvents(e, m.row, m.readerEnd) : undefined });
     if (m.readerEnd >= 0) wants.push({ at: 'reader', label, snapshot: snap, row: m.readerEnd });
     lastIdx = Math.max(lastIdx, snapNames.indexOf(snap));
   });
@@ -175,6 +203,7 @@ export async function runReplay(trace: string, o: ReplayRunOptions, makeBuddy: B
       line: w.row >= 0 ? e.line[w.row] : undefined, ts: w.row >= 0 ? e.ts[w.row] : undefined,
       zones: cmp.zones, exact: cmp.exact, compactionAffected: st.compactionAffected,
       unusable: weightedUnusableIndex(st.zones.map((z) => z.counts)), anomalies: st.anomalies, note: w.note,
+      buddyEventsToReader: w.toReader,
     });
   }
   report.anomalies = result.anomalies;
@@ -182,6 +211,16 @@ export async function runReplay(trace: string, o: ReplayRunOptions, makeBuddy: B
     report.compactionWindows[k] = { beginLine: e.line[b]!, endLine: end >= 0 ? e.line[end] : undefined };
   });
   return report;
+}
+
+/** Events that change buddy lists in rows (from, to]: zone_locked, pcpu_drain, frees above the pcp orders. */
+function buddyEvents(e: TraceEvents, from: number, to: number): number {
+  let n = 0;
+  for (let i = from + 1; i <= to; i++) {
+    const t = e.type[i];
+    if (t === EV_ALLOC_ZONE_LOCKED || t === EV_PCPU_DRAIN || (t === EV_PAGE_FREE && e.order[i]! > 3 && e.order[i] !== 9)) n++;
+  }
+  return n;
 }
 
 /** Per phase (marker to marker): allocation and free volume, and the real snapshot's unusable index when there is one. */
@@ -202,7 +241,7 @@ function phasesKmem(report: ReplayReport, e: TraceEvents, markers: PhaseMarker[]
     const snap = k + 1 < bounds.length ? bounds[k + 1]!.snap : undefined;
     const real = snap === undefined ? undefined : readSnapshotBuddyinfo(path.join(snapDir, snap));
     report.phases.push({
-      label: bounds[k]!.label, fromLine: e.length === 0 ? 0 : e.line[Math.min(from, e.length - 1)]!,
+      label: bounds[k]!.label, toRow: Math.max(0, to - 1), fromLine: e.length === 0 ? 0 : e.line[Math.min(from, e.length - 1)]!,
       toLine: e.length === 0 ? 0 : e.line[Math.max(0, to - 1)]!,
       kmem: { allocRequests, allocPages, freeRequests, freePages },
       unusable: real === undefined ? undefined : unusableIndex(sumZones([...real.values()])), snapshot: snap,

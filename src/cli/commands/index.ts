@@ -9,6 +9,7 @@ import { register as simulate } from './simulate.ts';
 import { register as proc } from './proc.ts';
 import { register as explain } from './explain.ts';
 import { register as fragmentation } from './fragmentation.ts';
+import { register as replay } from './replay.ts';
 
 export const COMMANDS: ReadonlyArray<(program: Command) => void> = [
   start,
@@ -17,4 +18,5 @@ export const COMMANDS: ReadonlyArray<(program: Command) => void> = [
   proc,
   explain,
   fragmentation,
+  replay,
 ];
