@@ -154,3 +154,21 @@ test('version selection from pasted strings', () => {
   }
   assert.throws(() => resolveLayout('2.4.37'), (e: unknown) => e instanceof BadInputError && e.code === 'KERNEL_VERSION_UNSUPPORTED');
 });
+
+test('KASAN_HW_TAGS bits: 5.18–6.3 three flags, 6.4+ two (kasan: remove PG_skip_kasan_poison flag)', () => {
+  const k = { kasanHwTags: true, lockdep: true };
+  const l63 = resolveLayout('6.3', k).layout;
+  assert.equal(l63.flags.__GFP_SKIP_KASAN_POISON, 0x4000000);
+  assert.equal(l63.flags.__GFP_NOLOCKDEP, 0x8000000);
+  assert.equal(l63.flags.GFP_HIGHUSER_MOVABLE, 0x6100cca);
+  const l64 = resolveLayout('6.4', k).layout;
+  assert.equal(l64.flags.__GFP_SKIP_KASAN, 0x2000000);
+  assert.equal(l64.flags.__GFP_NOLOCKDEP, 0x4000000);
+  assert.equal(l64.flags.GFP_HIGHUSER_MOVABLE, 0x2100cca);
+  // The KASAN names are trace-only before 6.15.
+  assert.equal(formatGfp(0x2140cca, l64), 'GFP_HIGHUSER_MOVABLE|__GFP_COMP');
+  assert.equal(formatGfp(0x1000000, l64), '0x1000000');
+  assert.equal(showGfpFlags(0x1000000, l64), '__GFP_SKIP_ZERO');
+  assert.equal(resolveLayout('5.15').layout.flags.GFP_HIGHUSER_MOVABLE, 0x1100cca);
+  assert.equal(formatGfp(0x1000000, '5.15'), '__GFP_SKIP_KASAN_POISON');
+});

@@ -161,7 +161,13 @@ const BITS_5_18: readonly BitDef[] = [
   ['SKIP_KASAN_UNPOISON', 0x2000000, 'kasanHwTags'], ['SKIP_KASAN_POISON', 0x4000000, 'kasanHwTags'],
   ['NOLOCKDEP', 0x8000000, 'lockdep'],
 ];
-const BITS_6_3: readonly BitDef[] = [
+/** 6.3 only: __GFP_ATOMIC gone, KASAN bits still those of 5.18–6.2 ("kasan: remove PG_skip_kasan_poison flag" came in 6.4). */
+const BITS_6_3_ONLY: readonly BitDef[] = [
+  ...BITS_6_3_CORE, ['ZEROTAGS', 0x800000], ['SKIP_ZERO', 0x1000000, 'kasanHwTags'],
+  ['SKIP_KASAN_UNPOISON', 0x2000000, 'kasanHwTags'], ['SKIP_KASAN_POISON', 0x4000000, 'kasanHwTags'],
+  ['NOLOCKDEP', 0x8000000, 'lockdep'],
+];
+const BITS_6_4: readonly BitDef[] = [
   ...BITS_6_3_CORE, ['ZEROTAGS', 0x800000], ['SKIP_ZERO', 0x1000000, 'kasanHwTags'],
   ['SKIP_KASAN', 0x2000000, 'kasanHwTags'], ['NOLOCKDEP', 0x4000000, 'lockdep'],
 ];
@@ -369,16 +375,23 @@ function specs(o: GfpLayoutOptions): Spec[] {
       traceZero: 'none', reportNames: true, allocRules: '5.10',
       unverified: ['first release of this layout (5.18) bracketed between 5.15 and 6.0'],
     }),
-    modern('6.3', 'Linux 6.3–6.7', '6.3', '6.7', {
-      bits: BITS_6_3,
+    modern('6.3', 'Linux 6.3', '6.3', '6.3', {
+      bits: BITS_6_3_ONLY,
+      composites: modernComposites({ ...c415, atomicBit: false, highuserMovableExtra: ['__GFP_SKIP_KASAN_UNPOISON', '__GFP_SKIP_KASAN_POISON'] }),
+      table: classicTable({ ...t515, atomicBit: false, tail: ['__GFP_ZEROTAGS'] }),
+      traceExtra: ['__GFP_SKIP_ZERO?kasanHwTags', '__GFP_SKIP_KASAN_POISON?kasanHwTags', '__GFP_SKIP_KASAN_UNPOISON?kasanHwTags'],
+      traceZero: 'none', reportNames: true, allocRules: '6.3', absent: { __GFP_ATOMIC: ATOMIC_GONE },
+    }),
+    modern('6.4', 'Linux 6.4–6.7', '6.4', '6.7', {
+      bits: BITS_6_4,
       composites: modernComposites({ ...c415, atomicBit: false, highuserMovableExtra: ['__GFP_SKIP_KASAN'] }),
       table: classicTable({ ...t515, atomicBit: false, tail: ['__GFP_ZEROTAGS'] }),
       traceExtra: ['__GFP_SKIP_ZERO?kasanHwTags', '__GFP_SKIP_KASAN?kasanHwTags'],
-      traceZero: 'none', reportNames: true, allocRules: '6.3', absent: { __GFP_ATOMIC: ATOMIC_GONE },
-      unverified: ['KASAN_HW_TAGS bits of 6.3 itself (SKIP_KASAN merged the two SKIP_KASAN_* flags around 6.4)'],
+      traceZero: 'none', reportNames: true, allocRules: '6.3',
+      absent: { __GFP_ATOMIC: ATOMIC_GONE, __GFP_SKIP_KASAN_POISON: 'merged into __GFP_SKIP_KASAN in 6.4', __GFP_SKIP_KASAN_UNPOISON: 'merged into __GFP_SKIP_KASAN in 6.4' },
     }),
     modern('6.8', 'Linux 6.8–6.9', '6.8', '6.9', {
-      bits: BITS_6_3,
+      bits: BITS_6_4,
       composites: modernComposites({ ...c415, atomicBit: false, nowaitNowarn: true, highuserMovableExtra: ['__GFP_SKIP_KASAN'] }),
       table: classicTable({ ...t515, atomicBit: false, tail: ['__GFP_ZEROTAGS'] }),
       traceExtra: ['__GFP_SKIP_ZERO?kasanHwTags', '__GFP_SKIP_KASAN?kasanHwTags'],

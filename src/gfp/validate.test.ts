@@ -68,3 +68,10 @@ test('every code emitted is in the stable list', () => {
     for (const p of validateGfp(m, i % 13, (['process', 'softirq', 'hardirq', 'atomic'] as const)[i % 4], '6.1')) assert.ok(all.has(p.code), p.code);
   }
 });
+
+test('every flag of every layout has a meaning phrase for the CLI table', async () => {
+  const { allLayouts, FLAG_MEANING } = await import('./index.ts');
+  for (const l of allLayouts({ lockdep: true, kasanHwTags: true, slabObjExt: true, kmemcheck: true })) {
+    for (const name of Object.keys(l.bits)) assert.ok(FLAG_MEANING[name], `${l.name}: ${name}`);
+  }
+});
