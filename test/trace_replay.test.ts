@@ -9,7 +9,8 @@ import assert from 'node:assert/strict';
 import path from 'node:path';
 import { parseTraceFile } from '../src/trace/trace_file.ts';
 import { replayParsed, type ComparisonPoint, type ReplayReport } from '../src/trace/replay_run.ts';
-import { createReplayBuddy } from '../src/trace/replay_buddy.ts';
+import { CoreReplayBuddy } from '../src/trace/replay_buddy.ts';
+import { verify } from '../src/debug/verify.ts';
 import { EV_PAGE_ALLOC, EV_PAGE_FREE, EV_PAGE_FREE_BATCHED, EV_ALLOC_ZONE_LOCKED, EV_PCPU_DRAIN, EV_COMPACTION_BEGIN } from '../src/trace/events.ts';
 import type { ParsedTrace } from '../src/trace/ftrace.ts';
 import { QEMU } from './_shared.ts';
@@ -29,8 +30,13 @@ function offBy(p: ComparisonPoint): { blocks: number; pages: number } {
   };
 }
 
+let lastBuddy: CoreReplayBuddy | undefined;
+
 function replay(dir: string, parsed: ParsedTrace, o: { lookahead?: boolean; compactionInference?: boolean } = {}): ReplayReport {
-  return replayParsed(path.join(dir, 'trace.txt.xz'), parsed, { start: path.join(dir, 'kpageflags.pre.xz'), ...o }, createReplayBuddy);
+  return replayParsed(path.join(dir, 'trace.txt.xz'), parsed, { start: path.join(dir, 'kpageflags.pre.xz'), ...o }, (spec, runs) => {
+    lastBuddy = new CoreReplayBuddy(spec, runs);
+    return lastBuddy;
+  });
 }
 
 test('replay_512M_is_exact_before_compaction_and_within_4_blocks_136_pages_after', async () => {
@@ -49,6 +55,8 @@ test('replay_512M_is_exact_before_compaction_and_within_4_blocks_136_pages_after
   assert.equal(count(EV_COMPACTION_BEGIN), 7);
 
   const r = replay(dir, parsed);
+  // after 1.36 M real events (and the inferred compaction isolations) the core's invariant walk still holds
+  verify(lastBuddy!.alloc);
   // start state and every snapshot before the first compaction, read where the buddyinfo cat ran: exact
   assert.equal(at(r, 'start', '01_pre').exact, true);
   for (const snap of BEFORE_COMPACTION.slice(1)) {
@@ -93,6 +101,7 @@ test('replay_2048M_is_exact_before_compaction_and_within_26_blocks_514_pages_aft
   const parsed = await parseTraceFile(path.join(dir, 'trace.txt.xz'));
   assert.equal(parsed.events.length, 4_594_723);
   const r = replay(dir, parsed);
+  verify(lastBuddy!.alloc);
   assert.equal(at(r, 'start', '01_pre').exact, true);
   for (const snap of BEFORE_COMPACTION.slice(1)) {
     const p = at(r, 'reader', snap);

@@ -37,8 +37,10 @@ export interface ReplayBuddy {
   freeBlockOrder(head: number): number;
   /** zone_locked: unlink the free block starting at pfn (order ≥ order) and expand it down to order; false if none */
   takeBlockAt(pfn: number, order: number, mt: number): boolean;
-  /** unlink the whole free block at head, no split (compaction's silent isolation) */
+  /** unlink the whole free block at head, no split (compaction's silent isolation); it counts as allocated */
   removeFreeBlock(head: number): void;
+  /** take the single page pfn out of the free block holding it, the rest of the block staying free; false if pfn is not free */
+  takePage(pfn: number): boolean;
   /** __free_one_page: put [pfn, pfn + 2^order) into buddy and merge */
   freeOnePage(pfn: number, order: number, mt: number): void;
   /** free blocks per order of zones[slot] (buddyinfo) */
@@ -240,22 +242,10 @@ export function replayTrace(e: TraceEvents, buddy: ReplayBuddy, options: ReplayO
     return true;
   };
 
-  /** a page event claims pages the model holds free: take them out, keeping the rest of the block free */
-  const carve = (p: number, o: number, mt: number): void => {
-    const n = 2 ** o;
-    for (let q = p; q < p + n; q++) {
-      const head = buddy.freeBlockHead(q);
-      if (head < 0) continue;
-      const k = buddy.freeBlockOrder(head);
-      buddy.removeFreeBlock(head);
-      // give back the halves that do not contain q, from the top (like expand)
-      let lo = head;
-      for (let h = k - 1; h >= 0; h--) {
-        const mid = lo + 2 ** h;
-        if (q < mid) buddy.freeOnePage(mid, h, mt);
-        else { buddy.freeOnePage(lo, h, mt); lo = mid; }
-      }
-    }
+  /** a page event claims pages the model holds free: take them out page by page, the rest staying free */
+  const carve = (p: number, o: number): void => {
+    const end = p + (1 << o);
+    for (let q = p; q < end; q++) buddy.takePage(q);
   };
 
   let pi = 0;
@@ -273,7 +263,7 @@ export function replayTrace(e: TraceEvents, buddy: ReplayBuddy, options: ReplayO
       else if (t === EV_ALLOC_ZONE_LOCKED) {
         if (!buddy.takeBlockAt(p, o, mt)) {
           a.zone_locked_not_free++;
-          carve(p, o, mt);
+          carve(p, o);
         }
         if (auxCol[i] === 1) pcp[p] = o + 1;
         lastLockedRow = i; lastLockedPfn = p;
@@ -281,7 +271,7 @@ export function replayTrace(e: TraceEvents, buddy: ReplayBuddy, options: ReplayO
         if (pcp[p] !== 0) pcp[p] = 0;
         else if (!(lastLockedRow === i - 1 && lastLockedPfn === p)) {
           a.alloc_not_from_pcp++;
-          if (buddy.freeBlockHead(p) >= 0) { a.alloc_of_buddy_page++; carve(p, o, mt); }
+          if (buddy.freeBlockHead(p) >= 0) { a.alloc_of_buddy_page++; carve(p, o); }
         }
       } else if (t === EV_PAGE_FREE) {
         const pcpOrder = o <= 3 || (pcpThp && o === pageblockOrder);

@@ -3,7 +3,7 @@
  * through its trace-replay primitives. Every split and merge a replay makes is the core's expand and
  * __free_one_page; this file only finds the free block holding a pfn (the kernel's PageBuddy + buddy_order walk)
  * and unlinks whole blocks for compaction's silent isolations.
- * @kernel mm/page_alloc.c __isolate_free_page (unlink a free block without splitting it)
+ * @kernel mm/page_alloc.c __isolate_free_page, mm/compaction.c split_map_pages (unlink a free block, split it to order-0 pages)
  */
 import { PageAllocator } from '../alloc/page_alloc.ts';
 import { delPageFromFreeList } from '../buddy/free_area.ts';
@@ -71,10 +71,37 @@ export class CoreReplayBuddy implements ReplayBuddy {
   removeFreeBlock(head: number): void {
     const m = this.alloc.mm;
     const z = m.pageZone(head);
-    const o = this.order[head]! & ORDER_MASK;
+    const packed = this.order[head]!;
+    const o = packed & ORDER_MASK;
     delPageFromFreeList(m, z, head);
     m.ints[m.zf(z, Z_NR_FREE_PAGES)] -= 1 << o;
-    m.refcount[head] = 1;
+    // compaction splits what it isolates into order-0 pages (split_map_pages): each is now held by
+    // someone the trace does not name
+    const mtBits = packed & ~ORDER_MASK;
+    for (let p = head; p < head + (1 << o); p++) {
+      m.flags[p] = 0;
+      m.refcount[p] = 1;
+      this.order[p] = mtBits;
+    }
+  }
+
+  takePage(pfn: number): boolean {
+    const head = this.freeBlockHead(pfn);
+    if (head < 0) return false;
+    const k = this.order[head]! & ORDER_MASK;
+    this.removeFreeBlock(head);
+    // give back the halves that do not hold pfn, from the top (as expand does)
+    let lo = head;
+    for (let h = k - 1; h >= 0; h--) {
+      const mid = lo + (1 << h);
+      if (pfn < mid) this.alloc.freeBlock(mid, h);
+      else { this.alloc.freeBlock(lo, h); lo = mid; }
+    }
+    const m = this.alloc.mm;
+    m.flags[pfn] = 0;
+    m.refcount[pfn] = 1;
+    this.order[pfn] = this.order[pfn]! & ~ORDER_MASK;
+    return true;
   }
 
   freeOnePage(pfn: number, order: number, mt: number): void {
