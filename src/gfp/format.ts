@@ -89,16 +89,47 @@ function lookup(name: string, l: GfpLayout): number {
   throw new BadInputError('GFP_UNKNOWN_FLAG', `Cannot parse GFP flag "${name}": because no kernel layout has a flag of that name`);
 }
 
+/**
+ * Names are matched against the kernel's table in order, as the printer emitted them, so a name the table
+ * holds twice (4.4's GFP_ATOMIC: the composite and __GFP_ATOMIC alone) reads back as what was printed.
+ * Names out of table order (typed by hand) fall back to a plain lookup.
+ */
 function parseNames(text: string, l: GfpLayout): number {
   if (text === '' || text === 'none') return 0;
-  let mask = 0;
-  for (const raw of text.split('|')) {
-    const part = raw.trim();
-    if (part === '') throw new BadInputError('GFP_SYNTAX', `Cannot parse GFP mask "${text}": because it has an empty name between "|"`);
-    if (HEX.test(part)) mask |= Number.parseInt(part.slice(2), 16);
-    else mask |= lookup(part, l);
+  const parts = text.split('|').map((p) => p.trim());
+  if (parts.some((p) => p === '')) {
+    throw new BadInputError('GFP_SYNTAX', `Cannot parse GFP mask "${text}": because it has an empty name between "|"`);
   }
-  return mask >>> 0;
+  const table = l.traceTable.length > l.table.length ? l.traceTable : l.table;
+  const greedy = walk(parts, 0, 0, 0, table, l, null) ?? 0;
+  if (l.ambiguousNames.length === 0 || !parts.some((p) => l.ambiguousNames.includes(p))) return greedy;
+  // A name the table holds twice: take the reading that prints back exactly as given, if there is one.
+  const canonical = parts.join('|');
+  const exact = walk(parts, 0, 0, 0, table, l, (m) => formatWith(m, table) === canonical || formatWith(m, l.table) === canonical);
+  return exact ?? greedy;
+}
+
+/**
+ * Names are matched against the kernel's table in order, as the printer emitted them; names out of table order
+ * (typed by hand) fall back to a plain lookup. With `accept`, every table position of a repeated name is tried
+ * until the result passes (null when none does).
+ */
+function walk(
+  parts: readonly string[], i: number, cursor: number, mask: number, table: readonly GfpName[], l: GfpLayout,
+  accept: ((m: number) => boolean) | null,
+): number | null {
+  if (i === parts.length) return accept === null || accept(mask >>> 0) ? mask >>> 0 : null;
+  const part = parts[i]!;
+  if (HEX.test(part)) return walk(parts, i + 1, cursor, mask | Number.parseInt(part.slice(2), 16), table, l, accept);
+  let tried = false;
+  for (let j = cursor; j < table.length; j++) {
+    if (table[j]!.name !== part) continue;
+    tried = true;
+    const r = walk(parts, i + 1, j + 1, mask | table[j]!.mask, table, l, accept);
+    if (accept === null || r !== null) return r;
+  }
+  if (tried && accept !== null) return null;
+  return walk(parts, i + 1, cursor, mask | lookup(part, l), table, l, accept);
 }
 
 /**

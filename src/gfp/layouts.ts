@@ -70,6 +70,8 @@ export interface GfpLayout {
   zeroNames: readonly string[];
   /** Flags known from other layouts but absent here, with a short note why. */
   absent: Readonly<Record<string, string>>;
+  /** Names this layout prints for two different masks (4.4: GFP_ATOMIC is also __GFP_ATOMIC alone). */
+  ambiguousNames: readonly string[];
   /** Facts about this layout that were not verified against a primary source. */
   unverified: readonly string[];
 }
@@ -100,6 +102,8 @@ interface Spec {
   shortNames?: boolean;
   allocRules: AllocRules;
   absent?: Record<string, string>;
+  /** Names the table prints for two different masks (the text cannot be parsed back uniquely). */
+  ambiguous?: readonly string[];
   unverified?: readonly string[];
 }
 
@@ -112,6 +116,15 @@ const BITS_2_6: readonly BitDef[] = [
   ['NORETRY', 0x1000], ['MEMALLOC', 0x2000], ['COMP', 0x4000], ['ZERO', 0x8000], ['NOMEMALLOC', 0x10000],
   ['HARDWALL', 0x20000], ['THISNODE', 0x40000], ['RECLAIMABLE', 0x80000], ['NOTRACK', 0x200000, 'kmemcheck'],
   ['NO_KSWAPD', 0x400000], ['OTHER_NODE', 0x800000], ['WRITE', 0x1000000],
+];
+
+/** 4.4 itself: 0x100000 is still __GFP_NOACCOUNT (4.1–4.4); 4.5 turned it into __GFP_ACCOUNT. */
+const BITS_4_4_ONLY: readonly BitDef[] = [
+  ['DMA', 0x01], ['HIGHMEM', 0x02], ['DMA32', 0x04], ['MOVABLE', 0x08], ['RECLAIMABLE', 0x10], ['HIGH', 0x20],
+  ['IO', 0x40], ['FS', 0x80], ['COLD', 0x100], ['NOWARN', 0x200], ['REPEAT', 0x400], ['NOFAIL', 0x800],
+  ['NORETRY', 0x1000], ['MEMALLOC', 0x2000], ['COMP', 0x4000], ['ZERO', 0x8000], ['NOMEMALLOC', 0x10000],
+  ['HARDWALL', 0x20000], ['THISNODE', 0x40000], ['ATOMIC', 0x80000], ['NOACCOUNT', 0x100000], ['NOTRACK', 0x200000],
+  ['DIRECT_RECLAIM', 0x400000], ['OTHER_NODE', 0x800000], ['WRITE', 0x1000000], ['KSWAPD_RECLAIM', 0x2000000],
 ];
 
 const BITS_4_4: readonly BitDef[] = [
@@ -211,6 +224,8 @@ interface CompositeEra {
   nowaitNowarn: boolean;
   /** Extra members of GFP_HIGHUSER_MOVABLE (KASAN skip flags). */
   highuserMovableExtra: readonly string[];
+  /** GFP_KERNEL_ACCOUNT exists (4.5+). */
+  kernelAccount?: boolean;
 }
 
 function modernComposites(e: CompositeEra): CompDef[] {
@@ -218,7 +233,7 @@ function modernComposites(e: CompositeEra): CompDef[] {
     [R, ['__GFP_DIRECT_RECLAIM', '__GFP_KSWAPD_RECLAIM']],
     ['GFP_ATOMIC', e.atomicBit ? ['__GFP_HIGH', '__GFP_ATOMIC', '__GFP_KSWAPD_RECLAIM'] : ['__GFP_HIGH', '__GFP_KSWAPD_RECLAIM']],
     ['GFP_KERNEL', [R, '__GFP_IO', '__GFP_FS']],
-    ['GFP_KERNEL_ACCOUNT', ['GFP_KERNEL', '__GFP_ACCOUNT']],
+    ...(e.kernelAccount === false ? [] : [['GFP_KERNEL_ACCOUNT', ['GFP_KERNEL', '__GFP_ACCOUNT']] as CompDef]),
     ['GFP_NOWAIT', e.nowaitNowarn ? ['__GFP_KSWAPD_RECLAIM', '__GFP_NOWARN'] : ['__GFP_KSWAPD_RECLAIM']],
     ['GFP_NOIO', [R]],
     ['GFP_NOFS', [R, '__GFP_IO']],
@@ -243,7 +258,18 @@ function modernComposites(e: CompositeEra): CompDef[] {
 // ---------------------------------------------------------------------------------------------------------
 // Name tables.
 
+/** 2.6.x: the kmem tracepoints' table (include/trace/events/kmem.h, later gfpflags.h); ends with GFP_MOVABLE. */
 const TABLE_2_6 = [
+  'GFP_HIGHUSER_MOVABLE', 'GFP_HIGHUSER', 'GFP_USER', 'GFP_TEMPORARY', 'GFP_KERNEL', 'GFP_NOFS',
+  'GFP_ATOMIC', 'GFP_NOIO', 'GFP_HIGH=__GFP_HIGH', 'GFP_WAIT=__GFP_WAIT', 'GFP_IO=__GFP_IO', 'GFP_COLD=__GFP_COLD',
+  'GFP_NOWARN=__GFP_NOWARN', 'GFP_REPEAT=__GFP_REPEAT', 'GFP_NOFAIL=__GFP_NOFAIL', 'GFP_NORETRY=__GFP_NORETRY',
+  'GFP_COMP=__GFP_COMP', 'GFP_ZERO=__GFP_ZERO', 'GFP_NOMEMALLOC=__GFP_NOMEMALLOC',
+  'GFP_HARDWALL=__GFP_HARDWALL', 'GFP_THISNODE=__GFP_THISNODE', 'GFP_RECLAIMABLE=__GFP_RECLAIMABLE',
+  'GFP_MOVABLE=__GFP_MOVABLE',
+];
+
+/** 3.x (verified on a 3.4 tree) with GFP_MEMALLOC (3.6+) after GFP_NOMEMALLOC. */
+const TABLE_3_0 = [
   'GFP_TRANSHUGE', 'GFP_HIGHUSER_MOVABLE', 'GFP_HIGHUSER', 'GFP_USER', 'GFP_TEMPORARY', 'GFP_KERNEL', 'GFP_NOFS',
   'GFP_ATOMIC', 'GFP_NOIO', 'GFP_HIGH=__GFP_HIGH', 'GFP_WAIT=__GFP_WAIT', 'GFP_IO=__GFP_IO', 'GFP_COLD=__GFP_COLD',
   'GFP_NOWARN=__GFP_NOWARN', 'GFP_REPEAT=__GFP_REPEAT', 'GFP_NOFAIL=__GFP_NOFAIL', 'GFP_NORETRY=__GFP_NORETRY',
@@ -251,6 +277,20 @@ const TABLE_2_6 = [
   'GFP_HARDWALL=__GFP_HARDWALL', 'GFP_THISNODE=__GFP_THISNODE', 'GFP_RECLAIMABLE=__GFP_RECLAIMABLE',
   'GFP_MOVABLE=__GFP_MOVABLE', 'GFP_NOTRACK=__GFP_NOTRACK', 'GFP_NO_KSWAPD=__GFP_NO_KSWAPD',
   'GFP_OTHER_NODE=__GFP_OTHER_NODE',
+];
+
+/**
+ * 4.4 (Mel Gorman's reclaim-flag split edited the 3.x table in place): still `GFP_X` names and `GFP_NOWAIT`
+ * for 0; `__GFP_ATOMIC` prints as `GFP_ATOMIC`, the same text as the composite.
+ */
+const TABLE_4_4 = [
+  'GFP_TRANSHUGE', 'GFP_HIGHUSER_MOVABLE', 'GFP_HIGHUSER', 'GFP_USER', 'GFP_TEMPORARY', 'GFP_KERNEL', 'GFP_NOFS',
+  'GFP_ATOMIC', 'GFP_NOIO', 'GFP_HIGH=__GFP_HIGH', 'GFP_ATOMIC=__GFP_ATOMIC', 'GFP_IO=__GFP_IO', 'GFP_COLD=__GFP_COLD',
+  'GFP_NOWARN=__GFP_NOWARN', 'GFP_REPEAT=__GFP_REPEAT', 'GFP_NOFAIL=__GFP_NOFAIL', 'GFP_NORETRY=__GFP_NORETRY',
+  'GFP_COMP=__GFP_COMP', 'GFP_ZERO=__GFP_ZERO', 'GFP_NOMEMALLOC=__GFP_NOMEMALLOC', 'GFP_MEMALLOC=__GFP_MEMALLOC',
+  'GFP_HARDWALL=__GFP_HARDWALL', 'GFP_THISNODE=__GFP_THISNODE', 'GFP_RECLAIMABLE=__GFP_RECLAIMABLE',
+  'GFP_MOVABLE=__GFP_MOVABLE', 'GFP_NOTRACK=__GFP_NOTRACK', 'GFP_DIRECT_RECLAIM=__GFP_DIRECT_RECLAIM',
+  'GFP_KSWAPD_RECLAIM=__GFP_KSWAPD_RECLAIM', 'GFP_OTHER_NODE=__GFP_OTHER_NODE',
 ];
 
 interface TableEra {
@@ -301,6 +341,10 @@ const TABLE_6_15 = [
 // ---------------------------------------------------------------------------------------------------------
 // The generations. Each spec is one distinct way of printing; `since`/`until` are inclusive releases.
 
+const ABSENT_PRE_4_4: Record<string, string> = {
+  __GFP_ATOMIC: 'added in 4.4', __GFP_DIRECT_RECLAIM: 'added in 4.4 (≤4.3: __GFP_WAIT)',
+  __GFP_KSWAPD_RECLAIM: 'added in 4.4 (≤4.3: absence of __GFP_NO_KSWAPD)', __GFP_ACCOUNT: 'added in 4.5',
+};
 const ATOMIC_GONE = 'removed in 6.3 (GFP_ATOMIC became __GFP_HIGH|__GFP_KSWAPD_RECLAIM); bit 0x200 is unused since';
 
 function specs(o: GfpLayoutOptions): Spec[] {
@@ -311,19 +355,34 @@ function specs(o: GfpLayoutOptions): Spec[] {
   const t515 = { transhugeLight: true, temporary: false, atomicBit: true, cold: false, retryName: '__GFP_RETRY_MAYFAIL' as const, notrack: false, otherNode: false, tail: [] as string[] };
   const c415 = { atomicBit: true, temporary: false, transhugeLight: true, nowaitNowarn: false, highuserMovableExtra: [] as string[] };
   return [
-    modern('2.6', 'Linux 2.6.x–4.3', '2.6.0', '4.3', {
+    modern('2.6', 'Linux 2.6.x', '2.6.0', '2.6.39', {
       bits: BITS_2_6, composites: COMPOSITES_2_6, table: TABLE_2_6, traceZero: 'GFP_NOWAIT', reportNames: false,
-      shortNames: true, allocRules: '2.6',
-      absent: { __GFP_ATOMIC: 'added in 4.4', __GFP_DIRECT_RECLAIM: 'added in 4.4 (≤4.3: __GFP_WAIT)', __GFP_KSWAPD_RECLAIM: 'added in 4.4 (≤4.3: absence of __GFP_NO_KSWAPD)' },
+      shortNames: true, allocRules: '2.6', absent: ABSENT_PRE_4_4,
       unverified: [
-        'bits added during 2.6/3.x (NO_KSWAPD 2.6.38, OTHER_NODE 2.6.39, WRITE 3.2, MEMALLOC 3.6) are decoded in every 2.6/3.x version',
-        '0x100000 (__GFP_KMEMCG 3.8–3.14, __GFP_NOACCOUNT 4.1–4.3) is left unnamed',
-        'the name table is the 3.x tracepoint table; 2.6.31 kernels printed no names in reports',
+        'bits added during 2.6 (NO_KSWAPD 2.6.38, OTHER_NODE 2.6.39) are decoded in every 2.6 release',
+        'these kernels printed no names in reports; the names are the kmem tracepoints\' table',
       ],
     }),
-    modern('4.4', 'Linux 4.4–4.5', '4.4', '4.5', {
+    modern('3.0', 'Linux 3.0–4.3', '3.0', '4.3', {
+      bits: BITS_2_6, composites: COMPOSITES_2_6, table: TABLE_3_0, traceZero: 'GFP_NOWAIT', reportNames: false,
+      shortNames: true, allocRules: '2.6', absent: ABSENT_PRE_4_4,
+      unverified: [
+        'one table for 3.0–4.3 (verified on 3.4, plus GFP_MEMALLOC of 3.6+); bits added meanwhile (WRITE 3.2, MEMALLOC 3.6) are decoded in every 3.x release',
+        '0x100000 (__GFP_KMEMCG 3.8–3.14, __GFP_NOACCOUNT 4.1–4.3) is left unnamed',
+        'these kernels printed no names in reports; the names are the tracepoints\' table',
+      ],
+    }),
+    modern('4.4', 'Linux 4.4', '4.4', '4.4', {
+      bits: BITS_4_4_ONLY, composites: modernComposites({ ...c44, kernelAccount: false }), table: TABLE_4_4,
+      traceZero: 'GFP_NOWAIT', reportNames: false, shortNames: true, allocRules: '4.4',
+      absent: { __GFP_WAIT: 'replaced by __GFP_DIRECT_RECLAIM in 4.4', __GFP_ACCOUNT: 'added in 4.5 (4.4 has __GFP_NOACCOUNT)', GFP_KERNEL_ACCOUNT: 'added in 4.5' },
+      ambiguous: ['GFP_ATOMIC'],
+      unverified: ['the 4.4 tracepoint table is reconstructed from the 4.4 patch to gfpflags.h'],
+    }),
+    modern('4.5', 'Linux 4.5', '4.5', '4.5', {
       bits: BITS_4_4, composites: modernComposites(c44), table: classicTable(t44), traceZero: 'none', reportNames: false,
       allocRules: '4.4', absent: { __GFP_WAIT: 'replaced by __GFP_DIRECT_RECLAIM in 4.4' },
+      unverified: ['the __GFP_ table of torvalds gfpflags.h (with __GFP_ACCOUNT, so 4.5) is taken for all of 4.5'],
     }),
     modern('4.6', 'Linux 4.6–4.7', '4.6', '4.7', {
       bits: BITS_4_4, composites: modernComposites(c44), table: classicTable(t44), traceZero: 'none', reportNames: true,
@@ -514,6 +573,7 @@ function build(spec: Spec, o: GfpLayoutOptions): GfpLayout {
     kernelMask,
     zeroNames: Object.entries(all).filter(([, v]) => v === 0).map(([k]) => k),
     absent: spec.absent ?? {},
+    ambiguousNames: spec.ambiguous ?? [],
     unverified: spec.unverified ?? [],
   };
 }

@@ -26,6 +26,7 @@ export const FLAG_MEANING: Readonly<Record<string, string>> = {
   __GFP_NOMEMALLOC: 'watermark: never use the emergency reserves',
   __GFP_HARDWALL: 'placement: enforce the cpuset memory policy',
   __GFP_THISNODE: 'placement: this node only, no fallback',
+  __GFP_NOACCOUNT: 'placement: do not charge to the memory cgroup (4.1–4.4)',
   __GFP_ACCOUNT: 'placement: charge to the caller\'s memory cgroup (kmemcg)',
   __GFP_ZEROTAGS: 'action: zero memory tags with the memory (arm64 MTE)',
   __GFP_SKIP_ZERO: 'action: KASAN HW tags: skip zeroing',

@@ -81,6 +81,21 @@ function isPresent(z: ZoneSpec, pfn: number): boolean {
 }
 
 /**
+ * "Number of blocks type" of a zone: one step per pageblock from the zone's first pfn, skipping pfns in
+ * memory sections that are not online, each counted under the migratetype of its pageblock.
+ * @kernel mm/vmstat.c pagetypeinfo_showblockcount_print
+ */
+export function pageblockCountsOf(z: ZoneSpec, migratetypeOf: (pfn: number) => number): number[] {
+  const out = new Array<number>(MIGRATE_TYPES).fill(0);
+  const end = z.startPfn + z.spanned;
+  for (let pfn = z.startPfn; pfn < end; pfn += pageblock_nr_pages) {
+    if (!sectionOnline(z, pfn)) continue;
+    out[migratetypeOf(pfn)]!++;
+  }
+  return out;
+}
+
+/**
  * A freshly booted zone before any allocation: every managed page free in maximal blocks, all pageblocks
  * MOVABLE where memmap_init_range marked them (their aligned first pfn is memory), UNMOVABLE (0) otherwise,
  * empty per-CPU lists.
@@ -91,12 +106,11 @@ export function bootFreeState(spec: MachineSpec, zoneIndex: number): ZoneFreeSta
   const pageblocks = new Array<number>(MIGRATE_TYPES).fill(0);
   if (z.present > 0) {
     for (const [a, b] of freeRanges(z)) forEachMaxBlock(a, b, (_pfn, order) => { freeBlocks[order]![MIGRATE_MOVABLE]!++; });
-    const end = z.startPfn + z.spanned;
-    for (let pfn = z.startPfn; pfn < end; pfn += pageblock_nr_pages) {
-      if (!sectionOnline(z, pfn)) continue;
+    const counted = pageblockCountsOf(z, (pfn) => {
       const aligned = pfn - (pfn % pageblock_nr_pages);
-      pageblocks[isPresent(z, aligned) ? MIGRATE_MOVABLE : MIGRATE_UNMOVABLE]!++;
-    }
+      return isPresent(z, aligned) ? MIGRATE_MOVABLE : MIGRATE_UNMOVABLE;
+    });
+    for (let mt = 0; mt < MIGRATE_TYPES; mt++) pageblocks[mt] = counted[mt]!;
   }
   return { freeBlocks, pageblocks, pcpCount: new Array<number>(spec.nrCpus).fill(0), boost: 0 };
 }
@@ -189,8 +203,8 @@ export function vmstatView(state: readonly ZoneFreeState[], counters: VmCounters
 export interface AllocatorInspector {
   /** blocks on free_area[order].free_list[mt] of zone slot z */
   nrFreeMt(z: number, order: number, mt: number): number;
-  /** pageblocks of zone slot z per migratetype */
-  pageblockCounts(z: number): number[];
+  /** migratetype of the pageblock holding pfn */
+  pageblockMigratetype(pfn: number): number;
   /** pcp->count of (zone slot, cpu) */
   pcp(z: number, cpu: number): { count: number };
   zoneGauges(z: number): { watermarkBoost: number };
@@ -204,7 +218,7 @@ export function freeStateFromAllocator(spec: MachineSpec, a: AllocatorInspector)
     if (z.present === 0) return bootFreeState(spec, k);
     return {
       freeBlocks: Array.from({ length: MAX_ORDER }, (_, o) => Array.from({ length: MIGRATE_TYPES }, (_, mt) => a.nrFreeMt(k, o, mt))),
-      pageblocks: a.pageblockCounts(k),
+      pageblocks: pageblockCountsOf(z, (pfn) => a.pageblockMigratetype(pfn)),
       pcpCount: Array.from({ length: spec.nrCpus }, (_, cpu) => a.pcp(k, cpu).count),
       boost: a.zoneGauges(k).watermarkBoost,
     };

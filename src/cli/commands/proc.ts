@@ -10,8 +10,9 @@ import { renderPagetypeinfo } from '../../stats/pagetypeinfo.ts';
 import { renderVmstat } from '../../stats/vmstat.ts';
 import { renderZoneinfo } from '../../stats/zoneinfo.ts';
 import {
-  bootFreeState, buddyinfoView, pagetypeinfoView, vmstatView, zoneinfoView,
+  buddyinfoView, freeStateFromAllocator, pagetypeinfoView, vmstatView, zoneinfoView,
 } from '../../zone/proc_view.ts';
+import { createPageAllocator } from '../../alloc/allocator.ts';
 import {
   computeZoneSetup, machineFromMem, machineFromZoneinfo, parseLowmemReserveRatio, type MachineOptions,
 } from '../../zone/setup.ts';
@@ -69,7 +70,10 @@ export function procOutput(file: string, opts: ProcOpts): string {
   }
   // Untouched tunables: the watermarks the kernel sized at boot; a written sysctl recomputes them from today's managed.
   const setup = computeZoneSetup(spec, { boot: mfk === undefined && wsf === undefined });
-  const state = spec.zones.map((_, k) => bootFreeState(spec, k));
+  // A freshly booted machine is a real allocator nobody has allocated from yet: its free lists, pageblock
+  // types and per-CPU lists are read through the core's inspection hooks.
+  const allocator = createPageAllocator({ mem: spec, watermarks: setup.zones });
+  const state = freeStateFromAllocator(spec, allocator.kernel);
   const f = file as ProcFile;
   const data = f === 'buddyinfo' ? buddyinfoView(spec, state)
     : f === 'pagetypeinfo' ? pagetypeinfoView(spec, state)
