@@ -42,6 +42,7 @@ test('replay without a start state prints the perf kmem page summary', () => {
   assert.match(r.stdout, /SUMMARY \(page allocator\)/);
   assert.match(r.stdout, /Total allocation requests\s+:\s+2\s+\[\s+20 KB \]/);
   assert.match(r.stdout, /kmalloc_large_node/);
+  assert.match(r.stdout, /00040cc0 \| GFP_KERNEL\|__GFP_COMP/);
 });
 
 test('replay --start --like --snapshots on the head of the real 512M trace: start state exact, text and JSON', () => {

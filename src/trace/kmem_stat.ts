@@ -4,9 +4,11 @@
  * table, and the top gfp masks, callsites (perf -g callchains) and tasks.
  * Migratetypes are named by the traced kernel's numbering (4.x+: 0 Unmovable, 1 Movable, 2 Reclaimable,
  * 3 HighAtomic, 4 Isolate); perf's own table still uses the pre-4.x order, see docs/replay.md.
+ * Gfp texts are read into masks with the given kernel version's layout (default: the newest).
  * Also the unusable free space index (debugfs extfrag/unusable_index) for buddyinfo counts.
  * @kernel tools/perf/builtin-kmem.c (page analysis), mm/vmstat.c unusable_free_index
  */
+import { parseGfp } from '../gfp/format.ts';
 import * as ev from './events.ts';
 import type { TraceEvents } from './events.ts';
 
@@ -16,6 +18,8 @@ export interface KmemGroup {
   key: string;
   hits: number;
   pages: number;
+  /** gfp groups: the mask as a number (perf prints it in hex), when the text reads in the newest layout or is hex */
+  mask?: number;
 }
 
 export interface KmemStat {
@@ -45,7 +49,7 @@ function group(map: Map<string, KmemGroup>, key: string, pages: number): void {
 }
 
 /** The page allocator summary of `perf kmem --page stat` over rows [from, to). */
-export function kmemStat(e: TraceEvents, from = 0, to = e.length): KmemStat {
+export function kmemStat(e: TraceEvents, from = 0, to = e.length, kernel?: string): KmemStat {
   const s: KmemStat = {
     allocRequests: 0, allocPages: 0, freeRequests: 0, freePages: 0, allocFreedRequests: 0, allocFreedPages: 0,
     allocOnlyRequests: 0, allocOnlyPages: 0, freeOnlyRequests: 0, freeOnlyPages: 0, allocFailures: 0, allocFailurePages: 0,
@@ -96,7 +100,14 @@ export function kmemStat(e: TraceEvents, from = 0, to = e.length): KmemStat {
   s.allocOnlyRequests = s.allocRequests - s.allocFreedRequests;
   s.allocOnlyPages = s.allocPages - s.allocFreedPages;
   for (let g = 0; g < gfpHits.length; g++) {
-    if (gfpHits[g]! > 0) s.byGfp.push({ key: g === 0 ? '(none)' : e.gfps[g - 1]!, hits: gfpHits[g]!, pages: gfpPages[g]! });
+    if (gfpHits[g]! > 0) {
+      const key = g === 0 ? '(none)' : e.gfps[g - 1]!;
+      const group: KmemGroup = { key, hits: gfpHits[g]!, pages: gfpPages[g]! };
+      if (g > 0) {
+        try { group.mask = key === 'none' ? 0 : parseGfp(key, kernel); } catch { /* a name this layout does not know */ }
+      }
+      s.byGfp.push(group);
+    }
   }
   for (let c = 0; c < taskHits.length; c++) if (taskHits[c]! > 0) s.byTask.push({ key: e.comms[c]!, hits: taskHits[c]!, pages: taskPages[c]! });
   s.byCallsite = [...callsites.values()];

@@ -210,9 +210,9 @@ export function replayTrace(e: TraceEvents, buddy: ReplayBuddy, options: ReplayO
   const schedule = inference ? compactionSchedule(e, nrPfns) : new Map<number, number[]>();
   /** per pfn: 1 + order of a block the model holds on the pcp list, 0 otherwise */
   const pcp = new Uint8Array(nrPfns);
-  /** per pfn: 1 when a zone spans it */
-  const inZone = new Uint8Array(nrPfns);
-  for (const z of buddy.zones) inZone.fill(1, Math.max(0, z.startPfn), Math.min(nrPfns, z.endPfn));
+  /** per pfn: 1 + index of the zone spanning it, 0 outside every zone */
+  const zoneMap = new Uint8Array(nrPfns);
+  buddy.zones.forEach((z, k) => zoneMap.fill(k + 1, Math.max(0, z.startPfn), Math.min(nrPfns, z.endPfn)));
   const a = newAnomalies();
   const out: ReplayPointState[] = [];
   const windows: Array<[number, number]> = [];
@@ -259,7 +259,9 @@ export function replayTrace(e: TraceEvents, buddy: ReplayBuddy, options: ReplayO
       const o = orderCol[i]!;
       const mt = mtCol[i]!; // -1: the pageblock's type
       if (p < 0) { if (t === EV_PAGE_ALLOC) a.alloc_failed++; }
-      else if (o > MAX_BUDDY_ORDER || p + (1 << o) > nrPfns || inZone[p] === 0) a.pfn_outside_zones++;
+      else if (o > MAX_BUDDY_ORDER || p + (1 << o) > nrPfns || zoneMap[p] === 0 || zoneMap[p + (1 << o) - 1] !== zoneMap[p]) {
+        a.pfn_outside_zones++; // outside every zone, or a block crossing a zone boundary
+      }
       else if (t === EV_ALLOC_ZONE_LOCKED) {
         if (!buddy.takeBlockAt(p, o, mt)) {
           a.zone_locked_not_free++;

@@ -62,7 +62,7 @@ export function renderReport(r: ReplayReport, top: number): string {
   let s = `replay of ${r.trace}\n`;
   s += `  ${fmt(r.events)} events (${r.parse.format}), parse ${r.timing.parseMs.toFixed(0)} ms, replay ${r.timing.replayMs.toFixed(0)} ms`;
   if (r.parse.malformed > 0) s += `, ${fmt(r.parse.malformed)} malformed lines skipped`;
-  if (r.parse.lostEvents > 0) s += `, ${fmt(r.parse.lostEvents)} events lost by the tracer`;
+  if (r.parse.lostEvents > 0) s += `, ${fmt(r.parse.lostEvents)} events LOST by the tracer (a replay cannot be exact past them)`;
   s += '\n';
   if (r.start !== undefined) {
     s += `  start state ${r.start.file}: ${fmt(r.start.freeRuns)} free runs, ${fmt(r.start.freePages)} free pages\n`;
@@ -128,13 +128,16 @@ function kmemText(r: ReplayReport, top: number): string {
   k.orderMigratetype.forEach((cols, o) => {
     s += `${pad(o, 5)}${cols.map((c) => pad(c === 0 ? '.' : fmt(c), 14)).join('')}\n`;
   });
-  const table = (title: string, rows: typeof k.byGfp): string => {
+  const table = (title: string, rows: typeof k.byGfp, masks = false): string => {
     if (rows.length === 0) return '';
-    let t = `\n${pad('Total alloc (KB)', 18)} | ${pad('Hits', 10)} | ${title}\n`;
-    for (const g of rows.slice(0, top)) t += `${pad(fmt(g.pages * 4), 18)} | ${pad(fmt(g.hits), 10)} | ${g.key}\n`;
+    let t = `\n${pad('Total alloc (KB)', 18)} | ${pad('Hits', 10)} | ${masks ? `${pad('GFP mask', 10)} | ` : ''}${title}\n`;
+    for (const g of rows.slice(0, top)) {
+      const m = masks ? `${pad(g.mask === undefined ? '?' : g.mask.toString(16).padStart(8, '0'), 10)} | ` : '';
+      t += `${pad(fmt(g.pages * 4), 18)} | ${pad(fmt(g.hits), 10)} | ${m}${g.key}\n`;
+    }
     return t;
   };
-  s += table('GFP flags', k.byGfp);
+  s += table('GFP flags', k.byGfp, true);
   s += table('Callsite', k.byCallsite);
   s += table('Task', k.byTask);
   if (r.phases.length > 0) {
