@@ -14,3 +14,11 @@ export { KmemTracer, showGfpFlags61, type KmemTracerOptions } from './trace/kmem
 export { BadPageStateError, LabyrinthError, BadInputError } from './errors.ts';
 export * from './gfp/bits.ts';
 export * from './gfp/alloc_flags.ts';
+
+// --- GFP masks per kernel version (src/gfp) ---
+// The core's gfpZone/gfpToAllocFlags above are the 6.1 hot-path versions; the per-version ones live in the `gfp` namespace.
+export * as gfp from './gfp/index.ts';
+export {
+  formatGfp, showGfpFlags, formatMode, parseGfp, flagValue, resolveLayout, validateGfp, explainGfp, gfpMigratetype,
+  gfpflagsAllowBlocking, gfpZoneInfo, type GfpLayout, type GfpProblem, type GfpExplanation,
+} from './gfp/index.ts';

@@ -33,6 +33,8 @@ export interface GfpExplanation {
   layout: string;
   /** warn_alloc's `mode:` text (names only from 4.6). */
   mode: string;
+  /** Whether this kernel's reports print names (4.6+); before, `names` is the tracepoints' text. */
+  reportNames: boolean;
   /** show_gfp_flags() text (tracepoints). */
   trace: string;
   warning?: string;
@@ -101,6 +103,7 @@ export function explainGfp(input: string | number, o: ExplainOptions = {}): GfpE
     version: resolved.version === null ? null : resolved.version.raw,
     layout: l.id,
     mode: formatMode(mask, l),
+    reportNames: l.reportNames,
     trace: showGfpFlags(mask, l),
     bits,
     wakesKswapd,

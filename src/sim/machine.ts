@@ -9,7 +9,7 @@ import type { FailedRequest, SimAllocator, SimZoneInfo } from './machinery.ts';
 import { LabyrinthError } from '../errors.ts';
 import type { MachineSpecInput } from './scenario.ts';
 import type { MachineSpec } from '../zone/types.ts';
-import { gfpNames } from './gfp_text.ts';
+import { formatGfp } from '../gfp/index.ts';
 
 /**
  * The part of the core's PageAllocator (src/alloc/page_alloc.ts, issue 3) the simulator uses, declared here
@@ -137,7 +137,7 @@ export class CoreSimAllocator implements SimAllocator {
 
   warnAllocReport(r: FailedRequest): string {
     return renderWarnAlloc({
-      comm: r.comm, pid: r.pid, cpu: r.cpu, order: r.order, gfp: r.gfp, gfpNames: gfpNames(r.gfp, r.written),
+      comm: r.comm, pid: r.pid, cpu: r.cpu, order: r.order, gfp: r.gfp, gfpNames: formatGfp(r.gfp, '6.1'),
       nodemask: null, cpuset: '/', memsAllowed: '0', inInterrupt: r.inInterrupt,
     }, this.showMemInput()).join('\n');
   }

@@ -9,7 +9,7 @@ import { Clock, NSEC_PER_MSEC, NSEC_PER_SEC } from './clock.ts';
 import { Rng, streamRng } from './rng.ts';
 import type { ActorSpec, ScenarioSpec } from './scenario.ts';
 import type { PageOwner, PressureMachinery, SimAllocator, SimTask } from './machinery.ts';
-import { gfpFromText, gfpHex, gfpNames } from './gfp_text.ts';
+import { formatGfp, parseGfp } from '../gfp/index.ts';
 import { __GFP_DIRECT_RECLAIM, __GFP_NOWARN } from '../gfp/bits.ts';
 import { MAX_ORDER, PAGE_SIZE } from '../mm/constants.ts';
 import { warnAllocFirstLine, warnAllocRateLimit } from '../report/warn_alloc.ts';
@@ -164,7 +164,7 @@ class ActorRun implements PageOwner, SimTask {
   readonly index: Map<number, number> | null;
 
   constructor(readonly spec: ActorSpec, readonly pid: number, readonly rng: Rng, managedPages: number, durationNs: number) {
-    this.gfp = gfpFromText(spec.gfp);
+    this.gfp = parseGfp(spec.gfp, '6.1');
     this.sleeping = (this.gfp & __GFP_DIRECT_RECLAIM) !== 0;
     if (typeof spec.order === 'number') {
       this.fixedOrder = spec.order;
@@ -290,7 +290,7 @@ export function simulate(spec: ScenarioSpec, alloc: SimAllocator, opts: Simulate
       const text = alloc.warnAllocReport
         ? alloc.warnAllocReport({ comm: a.comm, pid: a.pid, cpu: a.cpu, gfp: a.gfp, order, inInterrupt: a.spec.context !== 'process', written: a.spec.gfp })
         : warnAllocFirstLine({
-          comm: a.comm, pid: a.pid, cpu: a.cpu, order, gfp: a.gfp, gfpNames: gfpNames(a.gfp, a.spec.gfp),
+          comm: a.comm, pid: a.pid, cpu: a.cpu, order, gfp: a.gfp, gfpNames: formatGfp(a.gfp, '6.1'),
           nodemask: null, cpuset: '/', memsAllowed: '0', inInterrupt: a.spec.context !== 'process',
         });
       kept.push({ tMs: round3(now / NSEC_PER_MSEC), actor: a.spec.name, text });
@@ -563,7 +563,7 @@ export function simulate(spec: ScenarioSpec, alloc: SimAllocator, opts: Simulate
       let e = byClass.get(key);
       if (!e) {
         e = {
-          cs: { gfpClass: a.spec.gfp, gfp: gfpHex(a.gfp), context: a.spec.context, order: o, requests: 0, failures: 0, failureRate: 0, refused: 0, latencyMeanUs: 0, latencyP99Us: 0, latencyMaxUs: 0, deadlineMisses: 0 },
+          cs: { gfpClass: a.spec.gfp, gfp: '0x' + (a.gfp >>> 0).toString(16), context: a.spec.context, order: o, requests: 0, failures: 0, failureRate: 0, refused: 0, latencyMeanUs: 0, latencyP99Us: 0, latencyMaxUs: 0, deadlineMisses: 0 },
           hist: new Float64Array(LAT_BUCKETS), latSum: 0,
         };
         byClass.set(key, e);

@@ -14,8 +14,8 @@ function yesNo(b: boolean): string {
 export function renderGfpText(e: GfpExplanation): string {
   const lines: string[] = [];
   const given = e.version === null ? 'default: newest layout' : `kernel ${e.version}`;
-  lines.push(`${e.mask}(${e.names})    [${e.kernel}; ${given}]`);
-  if (e.mode !== `${e.mask}(${e.names})`) lines.push(`warn_alloc prints: mode:${e.mode}   (names only from 4.6; trace: ${e.trace})`);
+  lines.push(`${e.mode}    [${e.kernel}; ${given}]`);
+  if (!e.reportNames) lines.push(`  (reports of this kernel print no names; its tracepoints print: ${e.trace})`);
   lines.push('');
   if (e.bits.length === 0) lines.push('  (no bits set)');
   const w = Math.max(4, ...e.bits.map((b) => b.name.length));
