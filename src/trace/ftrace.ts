@@ -162,6 +162,8 @@ export class FtraceParser {
   private lastCommHash = 0;
   private lastCommLen = -1;
   private lastCommId = -1;
+  private lastWinHash = 0;
+  private lastWinId = -1;
   private lastGfpHash = 0;
   private lastGfpLen = -1;
   private lastGfpId = -1;
@@ -288,43 +290,72 @@ export class FtraceParser {
   /** Returns E_NONE or an E_* reason. Whitespace is any byte ≤ 0x20 (space, tab). */
   private parseLine(b: Uint8Array, s: number, e: number, lineNo: number): number {
     let p = s;
-    while (p < e && b[p]! <= SP) p++;
-    if (p === e || b[p] === HASH) { this.stats.comments++; return E_NONE; }
-    // the [cpu] field: '[' digits ']' preceded by whitespace
-    // the kernel prints "%16s-%-7d [%03d]": the '[' is at column 25 unless the pid or comm is wider
-    let q = s + 25 < e && b[s + 25] === LBR ? s + 25 : p;
+    let q = 0;
     let cpu = -1;
     let r = 0;
-    for (;;) {
-      while (q < e && b[q] !== LBR) q++;
-      if (q === e) return this.nonEventLine(b, p, e);
-      r = q + 1;
-      let v = 0;
-      let c = b[r]!;
-      while (c >= D0 && c <= D9 && r < e) { v = v * 10 + c - D0; c = b[++r]!; }
-      if (c === RBR && r < e && r > q + 1 && q > p && b[q - 1]! <= SP) { cpu = v; break; }
-      q++;
-    }
-    // pid (or the tid of perf's pid/tid) just before the [cpu] field
-    let t = q - 1;
-    while (t > p && b[t]! <= SP) t--;
     let pid = 0;
-    let mul = 1;
-    const pidEnd = t + 1;
-    while (t >= p && b[t]! >= D0 && b[t]! <= D9) { pid += (b[t]! - D0) * mul; mul *= 10; t--; }
-    if (t + 1 === pidEnd) return E_BAD_PID;
-    let commEnd = t;
+    let commEnd = 0;
     let perf = false;
-    if (t >= p && b[t] === DASH) { /* ftrace / trace-cmd */ }
-    else if (t >= p && b[t] === SLASH) {
-      perf = true;
-      t--;
-      while (t >= p && b[t]! >= D0 && b[t]! <= D9) t--;
+    let commId = -1;
+    // fast path, the kernel's own layout "%16s-%-7d [%03d] ": comm right-aligned in 16 columns, '-' at 16,
+    // pid in 17..23, '[' at 25. The padded comm window is the cache key, so no leading-space scan on a hit.
+    if (s + 27 < e && b[s + 25] === LBR && b[s + 16] === DASH && b[s + 24] === SP && b[s]! <= SP) {
+      let k = s + 17;
+      let c = b[k]!;
+      while (c >= D0 && c <= D9) { pid = pid * 10 + c - D0; c = b[++k]!; }
+      let ok = k > s + 17 && k <= s + 24;
+      while (ok && k < s + 24) { if (b[k]! > SP) ok = false; k++; }
+      r = s + 26;
+      c = b[r]!;
+      let v = 0;
+      while (c >= D0 && c <= D9 && r < e) { v = v * 10 + c - D0; c = b[++r]!; }
+      if (ok && c === RBR && r > s + 26) {
+        cpu = v;
+        q = s + 25;
+        let h = 0x811c9dc5;
+        for (let j = s; j < s + 16; j++) h = Math.imul(h ^ b[j]!, 0x01000193);
+        if (h !== this.lastWinHash) {
+          while (p < s + 16 && b[p]! <= SP) p++;
+          this.lastWinHash = h;
+          this.lastWinId = this.comms.intern(b, p, s + 16);
+        }
+        commId = this.lastWinId;
+      } else pid = 0;
+    }
+    if (commId < 0) {
+      while (p < e && b[p]! <= SP) p++;
+      if (p === e || b[p] === HASH) { this.stats.comments++; return E_NONE; }
+      // the [cpu] field: '[' digits ']' preceded by whitespace
+      q = p;
+      for (;;) {
+        while (q < e && b[q] !== LBR) q++;
+        if (q === e) return this.nonEventLine(b, p, e);
+        r = q + 1;
+        let v = 0;
+        let c = b[r]!;
+        while (c >= D0 && c <= D9 && r < e) { v = v * 10 + c - D0; c = b[++r]!; }
+        if (c === RBR && r < e && r > q + 1 && q > p && b[q - 1]! <= SP) { cpu = v; break; }
+        q++;
+      }
+      // pid (or the tid of perf's pid/tid) just before the [cpu] field
+      let t = q - 1;
+      while (t > p && b[t]! <= SP) t--;
+      let mul = 1;
+      const pidEnd = t + 1;
+      while (t >= p && b[t]! >= D0 && b[t]! <= D9) { pid += (b[t]! - D0) * mul; mul *= 10; t--; }
+      if (t + 1 === pidEnd) return E_BAD_PID;
       commEnd = t;
-    } else if (t < p) { perf = true; commEnd = p; }
-    else if (b[t]! <= SP) { perf = true; }
-    else return E_BAD_PID;
-    while (commEnd > p && b[commEnd - 1]! <= SP) commEnd--;
+      if (t >= p && b[t] === DASH) { /* ftrace / trace-cmd */ }
+      else if (t >= p && b[t] === SLASH) {
+        perf = true;
+        t--;
+        while (t >= p && b[t]! >= D0 && b[t]! <= D9) t--;
+        commEnd = t;
+      } else if (t < p) { perf = true; commEnd = p; }
+      else if (b[t]! <= SP) { perf = true; }
+      else return E_BAD_PID;
+      while (commEnd > p && b[commEnd - 1]! <= SP) commEnd--;
+    }
     // after ']': optional latency flags, then the timestamp "sec.frac:"
     r++;
     while (r < e && b[r]! <= SP) r++;
@@ -369,7 +400,7 @@ export class FtraceParser {
       ns = r;
       ne = r + KMEM_FAST[fast]!.length;
       if (this.stats.format === 'unknown') this.stats.format = perf ? 'perf' : (sawFlags ? 'ftrace' : 'trace-cmd');
-      return this.emit(b, KMEM_FAST_ID[fast]!, ts, pid, p, commEnd, cpu, flags, lineNo, ns, ne, e, perf);
+      return this.emit(b, KMEM_FAST_ID[fast]!, ts, pid, p, commEnd, commId, cpu, flags, lineNo, ns, ne, e, perf);
     }
     for (;;) {
       c = b[ne]!;
@@ -385,26 +416,29 @@ export class FtraceParser {
       this.otherEvent(b, ns, ne);
       return E_NONE;
     }
-    return this.emit(b, type, ts, pid, p, commEnd, cpu, flags, lineNo, ns, ne, e, perf);
+    return this.emit(b, type, ts, pid, p, commEnd, commId, cpu, flags, lineNo, ns, ne, e, perf);
   }
 
   /** Append one row for a recognised event whose fields start after the name's colon at `ne`. */
-  private emit(b: Uint8Array, type: number, ts: number, pid: number, cs: number, ce: number, cpu: number,
+  private emit(b: Uint8Array, type: number, ts: number, pid: number, cs: number, ce: number, commId: number, cpu: number,
     flags: number, lineNo: number, ns: number, ne: number, e: number, perf: boolean): number {
     if (this.n === this.cap) this.grow(this.n + 1);
     const i = this.n;
     this.type[i] = type;
     this.ts[i] = ts;
     this.pid[i] = pid;
-    // task name: a one-entry cache in front of the interner
-    let h = 0x811c9dc5;
-    for (let k = cs; k < ce; k++) h = Math.imul(h ^ b[k]!, 0x01000193);
-    if (h !== this.lastCommHash || ce - cs !== this.lastCommLen) {
-      this.lastCommHash = h;
-      this.lastCommLen = ce - cs;
-      this.lastCommId = this.comms.intern(b, cs, ce);
+    if (commId < 0) {
+      // task name: a one-entry cache in front of the interner
+      let h = 0x811c9dc5;
+      for (let k = cs; k < ce; k++) h = Math.imul(h ^ b[k]!, 0x01000193);
+      if (h !== this.lastCommHash || ce - cs !== this.lastCommLen) {
+        this.lastCommHash = h;
+        this.lastCommLen = ce - cs;
+        this.lastCommId = this.comms.intern(b, cs, ce);
+      }
+      commId = this.lastCommId;
     }
-    this.comm[i] = this.lastCommId;
+    this.comm[i] = commId;
     this.cpu[i] = cpu;
     this.flags[i] = flags;
     this.lineCol[i] = lineNo;
@@ -619,7 +653,7 @@ export class FtraceParser {
       const ns = p + bare[0].length - bare[1]!.length - 2;
       const ne = ns + bare[1]!.length;
       const type = lookupEvent(b, ns, ne);
-      if (type >= 0) return this.emit(b, type, NaN, -1, p, p, -1, 0, this.lineNo, ns, ne, e, false);
+      if (type >= 0) return this.emit(b, type, NaN, -1, p, p, -1, -1, 0, this.lineNo, ns, ne, e, false);
     }
     const lost = /^CPU:\s*\d+\s+\[LOST\s+(\d+)\s+EVENTS\]/.exec(text);
     if (lost !== null) { this.stats.lostEvents += Number(lost[1]); return E_NONE; }

@@ -201,7 +201,8 @@ export function replayTrace(e: TraceEvents, buddy: ReplayBuddy, options: ReplayO
   const pageblockOrder = options.pageblockOrder ?? 9;
   const inference = options.compactionInference ?? true;
   const points = [...new Set(options.points ?? [])].sort((a, b) => a - b);
-  let nrPfns = pfnLimit(e);
+  // the zones bound every pfn the replay tracks: events beyond them are counted as outside
+  let nrPfns = 0;
   for (const z of buddy.zones) if (z.endPfn > nrPfns) nrPfns = z.endPfn;
   if (nrPfns > MAX_REPLAY_PFNS) {
     throw new BadInputError('REPLAY_PFN_RANGE', `Cannot replay: pfns up to ${nrPfns} exceed the ${MAX_REPLAY_PFNS} pages a replay tracks`);

@@ -6,7 +6,6 @@ import { BadInputError } from '../../errors.ts';
 import { applyOverrides, loadScenario, runScenario } from '../../sim/run.ts';
 import { parseSweep } from '../../sim/scenario.ts';
 import { BUILTIN_SCENARIOS } from '../../sim/scenarios.ts';
-import { renderHtmlReport, renderSweepHtml } from '../../sim/report_html.ts';
 import { renderSummary, renderSweepSummary } from '../../sim/report_text.ts';
 import { runSweep } from '../../sim/sweep.ts';
 import { loadCore } from '../../sim/machine.ts';
@@ -40,6 +39,9 @@ function progressBar(enabled: boolean): { update(f: number): void; stop(): void 
   return { update: (f) => bar.update(Math.round(f * 100)), stop: () => bar.stop() };
 }
 
+/** The HTML renderer pulls in echarts (about a second to load): only when a report is asked for. */
+const loadHtml = () => import('../../sim/report_html.ts');
+
 export async function runSimulateCommand(scenario: string | undefined, opts: SimulateCliOptions): Promise<void> {
   const seed = parseSeed(opts.seed);
   const spec = applyOverrides(loadScenario(scenario), { mem: opts.mem, kernel: opts.kernel, duration: opts.duration, set: opts.set });
@@ -50,7 +52,7 @@ export async function runSimulateCommand(scenario: string | undefined, opts: Sim
     const bar = progressBar(showProgress);
     const points = await runSweep(spec, name, values, { seed, onDone: (d, t) => bar.update(d / t) });
     bar.stop();
-    if (opts.html) writeFileSync(opts.html, renderSweepHtml(name, points));
+    if (opts.html) writeFileSync(opts.html, (await loadHtml()).renderSweepHtml(name, points));
     if (opts.json) {
       process.stdout.write(JSON.stringify({
         sweep: name,
@@ -66,7 +68,7 @@ export async function runSimulateCommand(scenario: string | undefined, opts: Sim
   const bar = progressBar(showProgress);
   const result = runScenario(spec, { seed, onProgress: (f) => bar.update(f) });
   bar.stop();
-  if (opts.html) writeFileSync(opts.html, renderHtmlReport(result));
+  if (opts.html) writeFileSync(opts.html, (await loadHtml()).renderHtmlReport(result));
   if (opts.json) process.stdout.write(JSON.stringify(result) + '\n');
   else {
     process.stdout.write(renderSummary(result));
