@@ -31,6 +31,12 @@ function modeInReport(file: string): { hex: string; names: string | null } {
   return { hex: m[1]!, names: m[2] === undefined ? null : m[3]! };
 }
 
+/** The report's line that holds `mode:` (as pasted, with its timestamp and prefixes). */
+function lineWithMode(file: string): string {
+  const text = fs.readFileSync(path.join(FIXTURES, file), 'latin1');
+  return text.split(/\r?\n/).find((l) => l.includes('mode:'))!;
+}
+
 const rows = manifest();
 const named = rows.filter((r) => r.kernel !== 'unknown' && r.kernel !== '' && r.names !== '');
 
@@ -46,6 +52,7 @@ test('manifest: every report with a kernel version and mode names decodes to exa
     assert.equal(formatGfp(mask, r.kernel), r.names, `${r.file} (${r.kernel}, layout ${layout.id})`);
     assert.equal(parseGfp(`${r.hex}(${r.names})`, r.kernel), mask, `${r.file}: parse back`);
     assert.equal(parseGfp(r.names, r.kernel), mask, `${r.file}: names alone parse back`);
+    assert.equal(parseGfp(lineWithMode(r.file), r.kernel), mask, `${r.file}: the report line itself`);
   }
   console.log(`# manifest: ${named.length} named reports with a kernel version decoded exactly`);
 });

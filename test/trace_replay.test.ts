@@ -83,6 +83,21 @@ test('replay_512M_is_exact_before_compaction_and_within_4_blocks_136_pages_after
   assert.equal(r.anomalies!.free_direct_inferred, 2); // the lookahead rule
   assert.equal(r.compactionWindows.length, 7);
 
+  // without a start state: the perf kmem --page stat summary, and the requests placed by the core on a fresh machine
+  const ns = replayParsed(path.join(dir, 'trace.txt.xz'), parsed, {});
+  assert.equal(ns.points.length, 0);
+  assert.equal(ns.kmem.allocRequests, 286_835);
+  assert.equal(ns.kmem.freeRequests, 291_466);
+  assert.equal(ns.kmem.allocFreedRequests + ns.kmem.allocOnlyRequests, ns.kmem.allocRequests);
+  assert.equal(ns.kmem.allocFreedRequests + ns.kmem.freeOnlyRequests, ns.kmem.freeRequests);
+  assert.equal(ns.kmem.orderMigratetype.flat().reduce((a, b) => a + b, 0), 286_835);
+  assert.equal(ns.placement!.allocs, 286_835);
+  assert.equal(ns.placement!.frees + ns.placement!.freesUnmatched + ns.placement!.freesRejected, 291_466);
+  assert.equal(ns.placement!.freesRejected, 0);
+  for (const ph of ns.phases) assert.equal(ph.placedUnusable!.length, 11);
+  assert.deepEqual(ns.phases.filter((ph) => ph.snapshot !== undefined).map((ph) => ph.snapshot),
+    ['02_after_mixed', '03_tmpfs_filled', '04_brd_filled', '05_after_frag', '06_pagecache', '07_after_pressure']);
+
   // without compaction inference: still exact before, ≤ 28 blocks / 840 pages after
   const plain = replay(dir, parsed, { compactionInference: false });
   for (const snap of BEFORE_COMPACTION.slice(1)) assert.equal(at(plain, 'reader', snap).exact, true, snap);

@@ -61,9 +61,7 @@ export function explainGfp(input: string | number, o: ExplainOptions = {}): GfpE
   const mask = typeof input === 'number' ? input >>> 0 : parseGfp(input, l);
   const order = o.order ?? 0;
   const context = o.context ?? 'process';
-  const names = typeof input === 'string'
-    ? input.replace(/^[^(]*\(/, '').replace(/\)\s*$/, '').split('|').map((s) => s.trim()).filter((s) => s !== '')
-    : [];
+  const names = typeof input === 'string' ? writtenNames(input) : [];
   const problems = validateGfp(mask, order, context, l, { names });
   const fast = gfpToAllocFlags(mask, { version: o.kernel, order, context, slowPath: false });
   const slow = gfpToAllocFlags(mask, { version: o.kernel, order, context, slowPath: true });
@@ -116,4 +114,12 @@ export function explainGfp(input: string | number, o: ExplainOptions = {}): GfpE
   if (slow.beforeEscalation !== undefined) out.slowPath.beforeEscalation = slow.beforeEscalation.names;
   if (resolved.warning !== undefined) out.warning = resolved.warning;
   return out;
+}
+
+/** The flag names a user wrote (inside `0x…(…)` when present). */
+function writtenNames(text: string): string[] {
+  const m = /(?:mode:|gfp_mask=|gfp_flags=)\s*(0x[0-9a-f]+(?:\([^)]*\))?|[A-Za-z0-9_|]+)/i.exec(text);
+  const s = m !== null ? m[1]! : text;
+  const inner = /\(([^)]*)\)/.exec(s);
+  return (inner !== null ? inner[1]! : s).split('|').map((x) => x.trim()).filter((x) => /^_*GFP_/.test(x));
 }

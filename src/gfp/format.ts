@@ -134,14 +134,17 @@ function walk(
 
 /**
  * Read a GFP mask as users paste it: `GFP_KERNEL|__GFP_ZERO`, `0x400cc0`, `0x400cc0(GFP_KERNEL_ACCOUNT|__GFP_ZERO)`,
- * `mode:0x…(…)`, `gfp_flags=…`, trace text (`none`), decimal, `__GFP_EXCL`. When hex and names are both given
+ * `mode:0x…(…)`, `gfp_flags=…` (also inside a whole report or trace line), trace text (`none`), decimal,
+ * `__GFP_EXCL`. When hex and names are both given
  * they must agree. Unknown names, bad syntax and disagreement throw BadInputError with a stable code.
  *
  * @example parseGfp('GFP_KERNEL|__GFP_ZERO', '6.1') // 0xdc0
  */
 export function parseGfp(text: string, version?: string | GfpLayout): number {
   const l = layoutOf(version);
-  let s = text.trim().replace(/^(?:mode:|gfp_mask=|gfp_flags=|gfp=)\s*/i, '').replace(/,$/, '').trim();
+  // A whole report or trace line: take the mask after `mode:` / `gfp_mask=` / `gfp_flags=`.
+  const embedded = /(?:^|[^A-Za-z0-9_])(?:mode:|gfp_mask=|gfp_flags=)\s*(0x[0-9a-f]+(?:\([^)]*\))?|[A-Za-z0-9_|]+)/i.exec(text);
+  let s = (embedded !== null ? embedded[1]! : text).trim().replace(/^gfp=\s*/i, '').replace(/,$/, '').trim();
   const withNames = /^(0x[0-9a-f]+)\s*\((.*)\)$/i.exec(s);
   if (withNames !== null) {
     const hexText = withNames[1]!;

@@ -48,17 +48,18 @@ export function register(program: Command): void {
   program
     .command('gfp')
     .description('decode a GFP mask exactly as a kernel version prints it, and check it')
-    .argument('<mask>', 'hex (0x400cc0), names (GFP_KERNEL|__GFP_ZERO), or both (0x400cc0(GFP_KERNEL_ACCOUNT))')
+    .argument('<mask>', 'hex (0x400cc0), names (GFP_KERNEL|__GFP_ZERO), both (0x400cc0(GFP_KERNEL_ACCOUNT)), or a whole report line')
     .option('--kernel <version>', 'kernel version as pasted (6.1, 5.10.0-21-amd64, 4.9.24-coreos); default: newest layout')
-    .option('--order <n>', 'allocation order, for the checks', '0')
+    .option('--order <n>', 'allocation order, for the checks (default: order:N of a pasted report line, else 0)')
     .option('--context <ctx>', `caller context: ${CONTEXTS.join(', ')}`, 'process')
     .option('--json', 'print JSON')
-    .action((mask: string, opts: { kernel?: string; order: string; context: string; json?: boolean }) => {
-      if (!/^\d+$/.test(opts.order)) throw new BadInputError('ORDER_SYNTAX', `Cannot use order "${opts.order}": because it is not a non-negative integer`);
+    .action((mask: string, opts: { kernel?: string; order?: string; context: string; json?: boolean }) => {
+      const order = opts.order ?? /\border:(\d+)/.exec(mask)?.[1] ?? '0';
+      if (!/^\d+$/.test(order)) throw new BadInputError('ORDER_SYNTAX', `Cannot use order "${order}": because it is not a non-negative integer`);
       if (!CONTEXTS.includes(opts.context as GfpContext)) {
         throw new BadInputError('CONTEXT_UNKNOWN', `Cannot use context "${opts.context}": because it is not one of ${CONTEXTS.join(', ')}`);
       }
-      const e = explainGfp(mask, { kernel: opts.kernel, order: Number(opts.order), context: opts.context as GfpContext });
+      const e = explainGfp(mask, { kernel: opts.kernel, order: Number(order), context: opts.context as GfpContext });
       if (e.warning !== undefined) process.stderr.write(`labyrinth: warning: ${e.warning}\n`);
       if (opts.json) console.log(JSON.stringify(e));
       else console.log(renderGfpText(e));
