@@ -22,3 +22,13 @@ export {
   formatGfp, showGfpFlags, formatMode, parseGfp, flagValue, resolveLayout, validateGfp, explainGfp, gfpMigratetype,
   gfpflagsAllowBlocking, gfpZoneInfo, type GfpLayout, type GfpProblem, type GfpExplanation,
 } from './gfp/index.ts';
+
+// --- real memory (src/memory): backing stores, void* addresses, views, workers ---
+export {
+  createAllocator, attachAllocator, MemoryAllocator, orderForBytes, type CreateAllocatorOptions, type MemoryHandle,
+  type AttachOptions, type ExclusiveGate, type TypedArrayConstructor,
+} from './memory/memory_allocator.ts';
+export { Backing, CHUNK_SHIFT, CHUNK_PAGES, newWasmMemory, type BackingKind, type BackingHandle, type WasmMemory } from './memory/backing.ts';
+export { ZoneLock } from './memory/zone_lock.ts';
+export { PAGE_POISON, checkPoisonMem, printHexDump, type PageCorruption } from './memory/page_poison.ts';
+export { MemoryAccessError, ExclusiveAccessError, AttachError } from './memory/errors.ts';

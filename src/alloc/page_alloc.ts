@@ -476,7 +476,12 @@ export class PageAllocator {
         const pfn = this.rmqueueZone(preferred, z, order, allocFlags, mt, cpu);
         if (pfn >= 0) {
           this.prepNewPage(pfn, order, gfp, mt);
-          if (order !== 0 && (allocFlags & ALLOC_HARDER) !== 0) reserveHighatomicPageblock(m, z, pfn);
+          if (order !== 0 && (allocFlags & ALLOC_HARDER) !== 0) {
+            const zl = m.zoneLock;
+            if (zl !== null) zl.lock(z);
+            reserveHighatomicPageblock(m, z, pfn);
+            if (zl !== null) zl.unlock(z);
+          }
           return pfn;
         }
       }
@@ -521,10 +526,13 @@ export class PageAllocator {
     }
     if (pfn < 0) {
       // rmqueue_buddy
+      const zl = m.zoneLock;
+      if (zl !== null) zl.lock(z);
       if (order > 0 && (allocFlags & ALLOC_HARDER) !== 0) pfn = rmqueueSmallest(m, z, order, MIGRATE_HIGHATOMIC, this.pcpThp);
       if (pfn < 0) pfn = __rmqueue(m, z, order, mt, allocFlags, this.pcpThp);
+      if (pfn >= 0) m.ints[m.zoneBase + z * Z_STRIDE + Z_NR_FREE_PAGES] -= 1 << order;
+      if (zl !== null) zl.unlock(z);
       if (pfn < 0) return -1;
-      m.ints[m.zoneBase + z * Z_STRIDE + Z_NR_FREE_PAGES] -= 1 << order;
     }
     m.ev[EV_PGALLOC + this.zoneType[z]!] += 1 << order;
     this.zoneStatistics(preferred, z, cpu);
@@ -673,7 +681,10 @@ export class PageAllocator {
     let pcpMt = mt;
     if (mt >= MIGRATE_PCPTYPES) {
       if (mt === MIGRATE_ISOLATE) {
+        const zl = m.zoneLock;
+        if (zl !== null) zl.lock(z);
         freeOnePage(m, pfn, z, order, mt, FPI_NONE);
+        if (zl !== null) zl.unlock(z);
         return;
       }
       pcpMt = MIGRATE_MOVABLE;
@@ -685,8 +696,11 @@ export class PageAllocator {
   private freePagesOk(pfn: number, order: number): void {
     const m = this.mm;
     const z = m.pageZone(pfn);
+    const zl = m.zoneLock;
+    if (zl !== null) zl.lock(z);
     const mt = m.pbmt[pfn >>> pageblock_order]!;
     freeOnePage(m, pfn, z, order, mt, FPI_NONE);
+    if (zl !== null) zl.unlock(z);
     m.ev[EV_PGFREE] += 1 << order;
   }
 
@@ -838,7 +852,16 @@ export class PageAllocator {
     const zl = this.zonelists[this.cpuToNode(cpu)]!;
     const eligible: number[] = [];
     for (let i = 0; i < zl.length; i++) if (this.zoneType[zl[i]!]! <= highestZoneIdx) eligible.push(zl[i]!);
-    return unreserveHighatomicPageblock(this.mm, eligible, force, mt);
+    const lk = this.mm.zoneLock;
+    if (lk === null) return unreserveHighatomicPageblock(this.mm, eligible, force, mt);
+    // unreserve_highatomic_pageblock takes each zone's lock in turn; one zone at a time here too.
+    for (let i = 0; i < eligible.length; i++) {
+      lk.lock(eligible[i]!);
+      const done = unreserveHighatomicPageblock(this.mm, [eligible[i]!], force, mt);
+      lk.unlock(eligible[i]!);
+      if (done) return true;
+    }
+    return false;
   }
 
   // -------------------------------------------------------------------------------------------

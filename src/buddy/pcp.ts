@@ -39,6 +39,8 @@ export function pindexToOrder(pindex: number): number {
 export function rmqueueBulk(
   m: MemMap, z: number, order: number, count: number, list: number, mt: number, allocFlags: number, pcpThp: boolean,
 ): number {
+  const zl = m.zoneLock;
+  if (zl !== null) zl.lock(z);
   let i = 0;
   for (; i < count; i++) {
     const pfn = rmqueue(m, z, order, mt, allocFlags, pcpThp);
@@ -47,6 +49,7 @@ export function rmqueueBulk(
     m.flags[pfn] = PG_pcp;
   }
   m.ints[m.zf(z, Z_NR_FREE_PAGES)] -= i << order;
+  if (zl !== null) zl.unlock(z);
   return i;
 }
 
@@ -134,6 +137,8 @@ export function freePcppagesBulk(m: MemMap, z: number, cpu: number, count: numbe
   pindex = pindex - 1;
   const base = m.pcpList(z, cpu, 0);
   const prev = m.prev;
+  const zl = m.zoneLock;
+  if (zl !== null) zl.lock(z);
   while (count > 0) {
     let list = base;
     for (;;) {
@@ -156,6 +161,7 @@ export function freePcppagesBulk(m: MemMap, z: number, cpu: number, count: numbe
       if (m.tracer !== null) m.tracer.pagePcpuDrain(pfn, order, mt);
     } while (count > 0 && m.next[list] !== list);
   }
+  if (zl !== null) zl.unlock(z);
 }
 
 /** Empty CPU `cpu`'s lists of zone z. @kernel mm/page_alloc.c drain_pages_zone */

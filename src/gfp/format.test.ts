@@ -33,7 +33,8 @@ test('kernel-facts §2.3 worked examples print exactly', () => {
     assert.equal(formatGfp(0, v), '', `${v}: %pGg of 0 is empty`);
   }
   assert.equal(showGfpFlags(0, '6.1'), 'none');
-  assert.equal(showGfpFlags(0, '4.5'), 'none');
+  assert.equal(showGfpFlags(0, '4.6'), 'none');
+  assert.equal(showGfpFlags(0, '4.5'), 'GFP_NOWAIT');
   assert.equal(showGfpFlags(0, '3.3'), 'GFP_NOWAIT');
   assert.equal(formatMode(0, '6.1'), '0x0()');
   assert.equal(formatMode(0x80d0, '3.3.0-rc1'), '0x80d0');
@@ -61,8 +62,10 @@ test('pre-4.5 tables: GFP_ATOMIC is __GFP_HIGH (≤4.3), single bits print witho
   assert.equal(showGfpFlags(0x24000c0, '4.4'), 'GFP_KERNEL');
   assert.equal(showGfpFlags(0, '4.4'), 'GFP_NOWAIT');
   assert.equal(showGfpFlags(0x24000c0, '4.5'), 'GFP_KERNEL');
-  assert.equal(showGfpFlags(0x100000, '4.5'), '__GFP_ACCOUNT');
-  assert.equal(showGfpFlags(0x100000, '4.4'), '0x100000');
+  assert.equal(showGfpFlags(0x100000, '4.6'), '__GFP_ACCOUNT');
+  assert.equal(showGfpFlags(0x100000, '4.5'), '0x100000');
+  assert.equal(flagValue('GFP_KERNEL_ACCOUNT', '4.5'), 0x25000c0);
+  assert.equal(flagValue('GFP_KERNEL_ACCOUNT', '4.4'), 0);
   assert.equal(formatGfp(0x80d0, '3.3'), 'GFP_KERNEL|GFP_ZERO');
   assert.equal(formatGfp(0x8020, '2.6.31'), 'GFP_ATOMIC|GFP_ZERO');
   assert.equal(parseGfp('GFP_KERNEL|__GFP_ZERO', '3.3'), 0x80d0);

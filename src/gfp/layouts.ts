@@ -380,9 +380,10 @@ function specs(o: GfpLayoutOptions): Spec[] {
       unverified: ['the 4.4 tracepoint table is reconstructed from the 4.4 patch to gfpflags.h'],
     }),
     modern('4.5', 'Linux 4.5', '4.5', '4.5', {
-      bits: BITS_4_4, composites: modernComposites(c44), table: classicTable(t44), traceZero: 'none', reportNames: false,
-      allocRules: '4.4', absent: { __GFP_WAIT: 'replaced by __GFP_DIRECT_RECLAIM in 4.4' },
-      unverified: ['the __GFP_ table of torvalds gfpflags.h (with __GFP_ACCOUNT, so 4.5) is taken for all of 4.5'],
+      bits: BITS_4_4, composites: modernComposites(c44), table: TABLE_4_4,
+      traceZero: 'GFP_NOWAIT', reportNames: false, shortNames: true, allocRules: '4.4',
+      absent: { __GFP_WAIT: 'replaced by __GFP_DIRECT_RECLAIM in 4.4' }, ambiguous: ['GFP_ATOMIC'],
+      unverified: ['4.5 is taken to trace with the 4.4 table: "mm, tracing: make show_gfp_flags() up to date" came with the 4.6 series'],
     }),
     modern('4.6', 'Linux 4.6–4.7', '4.6', '4.7', {
       bits: BITS_4_4, composites: modernComposites(c44), table: classicTable(t44), traceZero: 'none', reportNames: true,

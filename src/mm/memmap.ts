@@ -181,6 +181,16 @@ export interface KmemTracepoints {
 }
 
 /**
+ * The zone lock of one attachment (src/memory/zone_lock.ts: Atomics over a shared word). `MemMap.zoneLock`
+ * is null while one thread owns the allocator, so each buddy-list section costs one null check; the
+ * per-CPU fast path never takes it.
+ */
+export interface ZoneLockHook {
+  lock(z: number): void;
+  unlock(z: number): void;
+}
+
+/**
  * Typed-array views of one allocator buffer. Hot code reads the fields directly
  * (`mm.flags[pfn]`); layout offsets are the constants above.
  */
@@ -215,6 +225,8 @@ export class MemMap {
   readonly pbZone: Uint8Array;
   /** Not in the buffer: this attachment's tracepoint sink, or null (tracing off). */
   tracer: KmemTracepoints | null;
+  /** Not in the buffer: this attachment's zone lock (workers), or null (single thread). */
+  zoneLock: ZoneLockHook | null;
 
   private constructor(buffer: ArrayBuffer | SharedArrayBuffer, layout: MemMapLayout) {
     this.buffer = buffer;
@@ -237,6 +249,7 @@ export class MemMap {
     this.pbmt = new Uint8Array(buffer, layout.pbOff, layout.nrPageblocks);
     this.pbZone = new Uint8Array(buffer, layout.pbZoneOff, layout.nrPageblocks);
     this.tracer = null;
+    this.zoneLock = null;
   }
 
   /** A fresh, zeroed memory map (sentinels initialised to empty lists). */
