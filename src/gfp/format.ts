@@ -40,7 +40,26 @@ function formatWith(mask: number, table: readonly GfpName[]): string {
  * @example formatGfp(0x400dc0, '6.1') // 'GFP_KERNEL_ACCOUNT|__GFP_ZERO'
  */
 export function formatGfp(mask: number, version?: string | GfpLayout): string {
-  return formatWith(mask, layoutOf(version).table);
+  const l = layoutOf(version);
+  return memo(l.table, mask);
+}
+
+/** Masks repeat: remember the text per (table, mask), a bounded number of them. */
+const memos = new WeakMap<readonly GfpName[], Map<number, string>>();
+function memo(table: readonly GfpName[], mask: number): string {
+  let m = memos.get(table);
+  if (m === undefined) {
+    m = new Map();
+    memos.set(table, m);
+  }
+  const key = mask >>> 0;
+  let text = m.get(key);
+  if (text === undefined) {
+    text = formatWith(key, table);
+    if (m.size >= 4096) m.clear();
+    m.set(key, text);
+  }
+  return text;
 }
 
 /**
@@ -52,7 +71,7 @@ export function formatGfp(mask: number, version?: string | GfpLayout): string {
 export function showGfpFlags(mask: number, version?: string | GfpLayout): string {
   const l = layoutOf(version);
   if ((mask >>> 0) === 0) return l.traceZero;
-  return formatWith(mask, l.traceTable);
+  return memo(l.traceTable, mask);
 }
 
 /** The kernel's `mode:%#x(%pGg)` text, as warn_alloc prints it (`0x0()` for 0; no names before 4.6). */

@@ -34,6 +34,19 @@ export function layoutSince(l: GfpLayout): [number, number, number] {
  * is a BadInputError.
  */
 export function resolveLayout(version?: string, options: Partial<GfpLayoutOptions> = {}): ResolvedLayout {
+  const key = `${version ?? ''}\u0000${options.lockdep ?? ''},${options.kasanHwTags ?? ''},${options.slabObjExt ?? ''},${options.kmemcheck ?? ''}`;
+  const hit = resolved.get(key);
+  if (hit !== undefined) return hit;
+  const r = resolveUncached(version, options);
+  if (resolved.size >= 1024) resolved.clear();
+  resolved.set(key, r);
+  return r;
+}
+
+/** Version strings repeat (every event of a trace, every line of a report): resolve each once. */
+const resolved = new Map<string, ResolvedLayout>();
+
+function resolveUncached(version: string | undefined, options: Partial<GfpLayoutOptions>): ResolvedLayout {
   const layouts = allLayouts(options);
   const newest = layouts[layouts.length - 1]!;
   if (version === undefined || version.trim() === '') {
