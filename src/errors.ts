@@ -52,3 +52,19 @@ export class BadPageStateError extends LabyrinthError {
     this.reason = reason;
   }
 }
+
+/**
+ * Labyrinth extension (exclusive pages, labyrinths): a request that would reach, share, alias, move or free an
+ * exclusive page without its key, or misuse a labyrinth. Thrown before anything changes. Stable codes:
+ * EXCL_NO_KEY (direct-map access, get_page, free without the key), EXCL_NOT_SHAREABLE, EXCL_NOT_SPLITTABLE,
+ * EXCL_FORGED_KEY, EXCL_REVOKED_KEY, EXCL_WRONG_LABYRINTH, EXCL_FOREIGN_KEY, EXCL_STALE_KEY, EXCL_BAD_GFP,
+ * EXCL_RANGE, LABYRINTH_DEAD, LABYRINTH_BUSY, LABYRINTH_BAD_WRITE.
+ */
+export class ExclusivePageError extends LabyrinthError {
+  /** The page concerned, or -1 when the key says nothing about it (forged keys). */
+  readonly pfn: number;
+  constructor(code: string, message: string, pfn = -1) {
+    super(code, message);
+    this.pfn = pfn;
+  }
+}

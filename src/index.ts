@@ -32,3 +32,14 @@ export { Backing, CHUNK_SHIFT, CHUNK_PAGES, newWasmMemory, type BackingKind, typ
 export { ZoneLock } from './memory/zone_lock.ts';
 export { PAGE_POISON, checkPoisonMem, printHexDump, type PageCorruption } from './memory/page_poison.ts';
 export { MemoryAccessError, ExclusiveAccessError, AttachError } from './memory/errors.ts';
+
+// --- labyrinths and exclusive pages (src/labyrinth; a Labyrinth extension, docs/labyrinths.md) ---
+export {
+  Labyrinths, Labyrinth, LabyrinthTask, calculateOverage, calculateHighDelay, MEMCG_EVENT_NAMES,
+  type LabyrinthLimits, type LabyrinthsOptions, type TaskAllocOptions, type MemcgEvent, type LabyrinthOomReport,
+} from './labyrinth/domain.ts';
+export { ExclusiveKey, ExclusivePages, type ExclusiveAllocFailure, type ExclusiveInfo } from './labyrinth/exclusive.ts';
+export { Mempool, exclusiveMempool } from './labyrinth/mempool.ts';
+export { readMemcgFile, writeMemcgFile, parseMemcgLimit, memparse, memoryStat, MEMCG_FILES } from './labyrinth/memcg_files.ts';
+export { SimPageBytes, ArrayBufferPageBytes, type PageBytes } from './labyrinth/page_bytes.ts';
+export { ExclusivePageError } from './errors.ts';

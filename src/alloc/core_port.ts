@@ -5,7 +5,7 @@
  * revision is present; the layout constants it needs are passed in (defaults: the core's current values).
  */
 import { ALLOC_CMA } from '../gfp/alloc_flags.ts';
-import { MAX_NR_ZONES } from '../mm/constants.ts';
+import { MAX_NR_ZONES, MAX_ORDER } from '../mm/constants.ts';
 import { zoneWatermarkOk } from '../zone/watermark.ts';
 import {
   PAGE_STATE_ALLOCATED, PAGE_STATE_FREE, PAGE_STATE_RESERVED, gfpMigratetypeOf, gfpZoneX86,
@@ -39,8 +39,8 @@ export interface CoreAllocatorLike {
 }
 
 /** Layout constants of the core's memmap (src/mm/memmap.ts, src/mm/page_flags.ts). */
-export interface CoreLayout { Z_BOOST: number; PG_buddy: number; PG_reserved: number; ORDER_MASK: number }
-export const DEFAULT_CORE_LAYOUT: CoreLayout = { Z_BOOST: 11, PG_buddy: 0x01, PG_reserved: 0x10, ORDER_MASK: 0x0f };
+export interface CoreLayout { Z_BOOST: number; PG_buddy: number; PG_reserved: number; ORDER_MASK: number; PG_exclusive?: number }
+export const DEFAULT_CORE_LAYOUT: CoreLayout = { Z_BOOST: 11, PG_buddy: 0x01, PG_reserved: 0x10, ORDER_MASK: 0x0f, PG_exclusive: 0x40 };
 
 class CoreZone implements PressureZone {
   readonly node: number;
@@ -136,4 +136,17 @@ export class CorePort implements PageAllocatorPort {
     return this.pa.takeFreeBlock(pfn, order);
   }
   splitPage(pfn: number, order: number): void { if (order > 0) this.pa.split_page(pfn, order); }
+  /** Labyrinth (issue 5): exclusive pages (and every tail of an exclusive compound block) never move. */
+  pageIsUnmovable(pfn: number): boolean {
+    const flags = this.pa.mm.flags;
+    const excl = this.layout.PG_exclusive ?? 0x40;
+    if ((flags[pfn]! & excl) !== 0) return true;
+    // a compound tail (PG_tail 0x08) keeps its head pfn in `next`; the port sees flags only, so scan back
+    // to the aligned head within MAX_ORDER
+    for (let o = 1; o < MAX_ORDER; o++) {
+      const head = pfn & ~((1 << o) - 1);
+      if (head !== pfn && (flags[head]! & excl) !== 0 && (this.pa.mm.order[head]! & this.layout.ORDER_MASK) >= o) return true;
+    }
+    return false;
+  }
 }

@@ -21,7 +21,7 @@ import {
 } from '../gfp/alloc_flags.ts';
 import {
   __GFP_ATOMIC, __GFP_COMP, __GFP_DIRECT_RECLAIM, __GFP_HIGH, __GFP_HIGHMEM, __GFP_KSWAPD_RECLAIM, __GFP_MEMALLOC,
-  __GFP_NOMEMALLOC, __GFP_ZERO,
+  __GFP_NOMEMALLOC, __GFP_ZERO, __GFP_EXCL,
 } from '../gfp/bits.ts';
 import {
   MAX_NR_ZONES, MAX_ORDER, MIGRATE_HIGHATOMIC, MIGRATE_ISOLATE, MIGRATE_MOVABLE, MIGRATE_PCPTYPES, MIGRATE_TYPES,
@@ -44,7 +44,7 @@ import { reserveHighatomicPageblock, unreserveHighatomicPageblock } from '../bud
 import { drainPagesZone, freeUnrefPageCommit, pcpListLength, rmqueuePcplist } from '../buddy/pcp.ts';
 import { zoneWatermarkOk, type WatermarkZoneView } from '../zone/watermark.ts';
 import type { MachineSpec, ZoneWatermarks } from '../zone/types.ts';
-import { BadPageStateError } from '../errors.ts';
+import { BadPageStateError, ExclusivePageError } from '../errors.ts';
 
 // ---------------------------------------------------------------------------------------------
 // Failure reasons (H_FAIL_REASON). FAIL_MAY_SLEEP is or-ed in when the request may direct-reclaim.
@@ -57,6 +57,8 @@ export const FAIL_NO_ZONE = 2;
 export const FAIL_WATERMARK = 3;
 /** Some zone passed its watermark but had no free block of the order in an allowed migratetype. */
 export const FAIL_NO_BLOCK = 4;
+/** Labyrinth (issue 5): __GFP_EXCL asked of alloc_pages; exclusive pages are handed out with a key (src/labyrinth). */
+export const FAIL_EXCL_NEEDS_KEY = 5;
 /** Or-ed in: the request may sleep (direct reclaim); the sleeping slow path decides the rest. */
 export const FAIL_MAY_SLEEP = 0x100;
 
@@ -375,6 +377,7 @@ export class PageAllocator {
     const m = this.mm;
     m.ev[EV_ALLOC_CALLS] += 1;
     if (order >= MAX_ORDER || order < 0) return this.fail(FAIL_ORDER, gfp, order, -1, -1);
+    if ((gfp & __GFP_EXCL) !== 0) return this.fail(FAIL_EXCL_NEEDS_KEY, gfp, order, -1, -1);
     const mt = m.ints[H_MOBILITY_DISABLED] !== 0 ? 0 : (gfp & 0x18) >>> 3;
     const hz = GFP_ZONE_TABLE[gfp & 0xf]!;
     const node = this.nrNodes === 1 ? 0 : this.cpuToNode(cpu);
@@ -742,6 +745,7 @@ export class PageAllocator {
     const m = this.mm;
     if (!(pfn >= 0 && pfn < m.nrPfn) || (pfn | 0) !== pfn) this.badPage(pfn, 'pfn out of range', -1);
     const head = this.compound_head(pfn);
+    if ((m.flags[head]! & PG_exclusive) !== 0) this.exclusiveRefused(head, 'EXCL_NOT_SHAREABLE', 'take a reference to');
     const rc = m.refcount[head]!;
     if (rc === 0 || (m.flags[head]! & (PG_buddy | PG_pcp)) !== 0) this.badPage(head, 'get_page on a page with refcount 0 (free or never allocated)', -1);
     if (rc === 0xffff) this.badPage(head, 'page refcount overflow', -1);
@@ -782,6 +786,7 @@ export class PageAllocator {
     const m = this.mm;
     if (!(pfn >= 0 && pfn < m.nrPfn) || (pfn | 0) !== pfn) this.badPage(pfn, 'pfn out of range', order);
     const f = m.flags[pfn]!;
+    if ((m.flags[this.compound_head(pfn)]! & PG_exclusive) !== 0) this.exclusiveRefused(this.compound_head(pfn), 'EXCL_NOT_SPLITTABLE', 'split');
     if ((f & (PG_head | PG_tail)) !== 0) this.badPage(pfn, 'split_page on a compound page', order);
     if (m.refcount[pfn] === 0 || (f & (PG_buddy | PG_pcp | PG_reserved)) !== 0) this.badPage(pfn, 'split_page on a page that is not allocated', order);
     if ((m.order[pfn]! & ORDER_MASK) !== order) this.badPage(pfn, 'split_page with the wrong order', order);
@@ -807,12 +812,26 @@ export class PageAllocator {
 
   /** base + pfn * PAGE_SIZE (a plain number; exact up to 2^53). @kernel page_address */
   page_address(pfn: number): number {
+    const m = this.mm;
+    if (pfn >= 0 && pfn < m.nrPfn && (m.flags[(m.flags[pfn]! & PG_tail) !== 0 ? m.next[pfn]! : pfn]! & PG_exclusive) !== 0) {
+      this.exclusiveRefused(this.compound_head(pfn), 'EXCL_NO_KEY', 'take the direct-map address of');
+    }
     return this.base + pfn * PAGE_SIZE;
   }
 
   /** The pfn of the page holding address addr. @kernel virt_to_page (as a pfn) */
   virt_to_page(addr: number): number {
-    return Math.floor((addr - this.base) / PAGE_SIZE);
+    const pfn = Math.floor((addr - this.base) / PAGE_SIZE);
+    const m = this.mm;
+    if (pfn >= 0 && pfn < m.nrPfn && (m.flags[this.compound_head(pfn)]! & PG_exclusive) !== 0) {
+      this.exclusiveRefused(this.compound_head(pfn), 'EXCL_NO_KEY', 'resolve a direct-map address to');
+    }
+    return pfn;
+  }
+
+  /** Labyrinth (issue 5): exclusive pages are off the direct map, never aliased, never split. Cold. */
+  private exclusiveRefused(pfn: number, code: string, what: string): never {
+    throw new ExclusivePageError(code, `Cannot ${what} exclusive pfn 0x${pfn.toString(16)}: because an exclusive page is off the direct map, never shared or split, and reachable only through its key`, pfn);
   }
 
   /** alloc_pages without highmem, returning an address, or 0. @kernel mm/page_alloc.c __get_free_pages */
@@ -1032,6 +1051,7 @@ export class PageAllocator {
       case FAIL_ORDER: why = `order ${order} is not below MAX_ORDER (${MAX_ORDER})`; break;
       case FAIL_NO_ZONE: why = `no populated zone is allowed by the gfp zone modifiers (highest zone ${ZONE_NAMES[gfpZone(gfp)]})`; break;
       case FAIL_WATERMARK: why = `every eligible zone (from ${zname} down) is below the watermark these flags may use, after lowmem_reserve`; break;
+      case FAIL_EXCL_NEEDS_KEY: why = '__GFP_EXCL pages are handed out only with a key, through a labyrinth (src/labyrinth/exclusive.ts)'; break;
       case FAIL_NO_BLOCK: why = `a zone passed its watermark but had no free block of order ≥ ${order} in a migratetype this request may use (fragmentation)`; break;
       default: why = `reason ${raw & 0xff}`;
     }

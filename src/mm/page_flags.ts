@@ -72,3 +72,7 @@ export function pageIsTail(flags: number): boolean { return (flags & PG_tail) !=
 export function pageIsReserved(flags: number): boolean { return (flags & PG_reserved) !== 0; }
 export function pageIsLru(flags: number): boolean { return (flags & PG_lru) !== 0; }
 export function pageIsExclusive(flags: number): boolean { return (flags & PG_exclusive) !== 0; }
+/** Labyrinth (issue 5): mark an allocated head exclusive; exclusive pages are also unevictable. */
+export function setPageExclusive(flags: number): number { return flags | PG_exclusive | PG_unevictable; }
+/** Labyrinth (issue 5): drop the exclusive state before the block returns to the buddy allocator. */
+export function clearPageExclusive(flags: number): number { return flags & ~(PG_exclusive | PG_unevictable); }

@@ -185,6 +185,8 @@ export class Compactor {
     const lru = this.r.lru;
     if (!lru.isOnLru(pfn)) return false;
     if (lru.order[pfn] !== 0) return false;
+    // Labyrinth (issue 5): exclusive pages are never migrated (secretmem's migrate_folio returns -EBUSY)
+    if (this.r.port.pageIsUnmovable?.(pfn) === true) return false;
     const f = lru.flags[pfn]!;
     if (f & (LF_WRITEBACK | LF_UNEVICTABLE | LF_ISOLATED)) return false;
     const h = lru.handleOf[pfn]!;

@@ -84,6 +84,11 @@ export interface PageAllocatorPort {
   isolateFreePage(pfn: number, order: number): boolean;
   /** split_page: an allocated block of `order` becomes 2^order independently freeable order-0 pages. */
   splitPage(pfn: number, order: number): void;
+  /**
+   * Labyrinth (issue 5): true for a page that must never be migrated or reclaimed whatever list it is on — an
+   * exclusive page (PG_exclusive). Compaction and the LRU refuse such pages. Absent: no such pages.
+   */
+  pageIsUnmovable?(pfn: number): boolean;
   /** The core's invariant walk; throws on a violation. */
   verify?(): void;
 }

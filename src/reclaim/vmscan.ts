@@ -14,7 +14,7 @@ import { __GFP_FS, __GFP_IO, GFP_KERNEL } from '../gfp/bits.ts';
 import type { Clock } from '../sim/clock.ts';
 import {
   HANDLE_EVICTED, HANDLE_SWAPPED, LF_ANON, LF_DIRTY, LF_FS, LF_RECLAIM, LF_REFERENCED, LF_UNEVICTABLE, LF_WRITEBACK,
-  LRU_ACTIVE_ANON, LRU_ACTIVE_FILE, LRU_INACTIVE_ANON, LRU_INACTIVE_FILE, Lru,
+  LRU_ACTIVE_ANON, LRU_ACTIVE_FILE, LRU_INACTIVE_ANON, LRU_INACTIVE_FILE, Lru, LruError,
 } from './lru.ts';
 import type { PageAllocatorPort } from './port.ts';
 import { ShrinkerRegistry } from './shrinker.ts';
@@ -109,6 +109,9 @@ export class Reclaimer {
 
   /** A workload page joins the LRU (see Lru.add); dirty pages are counted for writeback. */
   addPage(pfn: number, order: number, kind: 'file' | 'file-fs' | 'anon' | 'unevictable', dirty: boolean, user = 0): number {
+    if (this.port.pageIsUnmovable?.(pfn) === true) {
+      throw new LruError('LRU_EXCLUSIVE', `Cannot put pfn ${pfn} on an LRU list: because it is an exclusive page, never reclaimed or migrated`);
+    }
     const h = this.lru.add(pfn, order, kind, dirty, user);
     if (this.lru.flags[pfn]! & LF_DIRTY) this.nrDirty += 1 << order;
     return h;
