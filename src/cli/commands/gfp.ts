@@ -2,6 +2,8 @@
 import type { Command } from 'commander';
 import { BadInputError } from '../../errors.ts';
 import { explainGfp, type GfpExplanation } from '../../gfp/explain.ts';
+import { allLayouts } from '../../gfp/layouts.ts';
+import { formatMode, parseGfp } from '../../gfp/format.ts';
 import type { GfpContext } from '../../gfp/alloc.ts';
 
 const CONTEXTS: readonly GfpContext[] = ['process', 'softirq', 'hardirq', 'atomic'];
@@ -44,6 +46,19 @@ export function renderGfpText(e: GfpExplanation): string {
   return lines.join('\n');
 }
 
+/**
+ * The mask as each layout prints it. Hex input is taken as is; names are read with the layout of `--kernel`
+ * (default: newest). `matches` marks layouts whose text equals what was given as `0x…(names)`.
+ */
+export function compareLayouts(text: string, kernel?: string): Array<{ layout: string; kernel: string; mode: string; matches: boolean }> {
+  const mask = parseGfp(text, kernel);
+  const given = /0x[0-9a-f]+\([^)]*\)/i.exec(text)?.[0] ?? null;
+  return allLayouts().map((l) => {
+    const mode = formatMode(mask, l);
+    return { layout: l.id, kernel: l.name, mode, matches: given !== null && mode.toLowerCase() === given.toLowerCase() };
+  });
+}
+
 export function register(program: Command): void {
   program
     .command('gfp')
@@ -52,8 +67,15 @@ export function register(program: Command): void {
     .option('--kernel <version>', 'kernel version as pasted (6.1, 5.10.0-21-amd64, 4.9.24-coreos); default: newest layout')
     .option('--order <n>', 'allocation order, for the checks (default: order:N of a pasted report line, else 0)')
     .option('--context <ctx>', `caller context: ${CONTEXTS.join(', ')}`, 'process')
+    .option('--compare', 'print how every kernel layout prints the mask (for reports of unknown version)')
     .option('--json', 'print JSON')
-    .action((mask: string, opts: { kernel?: string; order?: string; context: string; json?: boolean }) => {
+    .action((mask: string, opts: { kernel?: string; order?: string; context: string; compare?: boolean; json?: boolean }) => {
+      if (opts.compare) {
+        const rows = compareLayouts(mask, opts.kernel);
+        if (opts.json) console.log(JSON.stringify({ layouts: rows }));
+        else for (const r of rows) console.log(`${r.layout.padEnd(6)} ${r.kernel.padEnd(24)} ${r.mode}${r.matches ? '   <- as given' : ''}`);
+        return;
+      }
       const order = opts.order ?? /\border:(\d+)/.exec(mask)?.[1] ?? '0';
       if (!/^\d+$/.test(order)) throw new BadInputError('ORDER_SYNTAX', `Cannot use order "${order}": because it is not a non-negative integer`);
       if (!CONTEXTS.includes(opts.context as GfpContext)) {
