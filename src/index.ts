@@ -41,5 +41,5 @@ export {
 export { ExclusiveKey, ExclusivePages, type ExclusiveAllocFailure, type ExclusiveInfo } from './labyrinth/exclusive.ts';
 export { Mempool, exclusiveMempool } from './labyrinth/mempool.ts';
 export { readMemcgFile, writeMemcgFile, parseMemcgLimit, memparse, memoryStat, MEMCG_FILES } from './labyrinth/memcg_files.ts';
-export { SimPageBytes, ArrayBufferPageBytes, type PageBytes } from './labyrinth/page_bytes.ts';
+export { SimPageBytes, ArrayBufferPageBytes, BackingPageBytes, type PageBytes, type BackingLike } from './labyrinth/page_bytes.ts';
 export { ExclusivePageError } from './errors.ts';

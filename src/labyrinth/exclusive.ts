@@ -187,6 +187,19 @@ export class ExclusivePages {
     return this.check(labyrinthId, key, 'use an exclusive page').holder;
   }
 
+  /**
+   * The key check src/memory's `MemoryAllocator.setExclusiveGate` expects: true only for the live key of the
+   * exclusive block headed at pfn, minted by this manager, whose page still carries its owner and generation.
+   */
+  gate(): (pfn: number, key: unknown) => boolean {
+    return (pfn: number, key: unknown): boolean => {
+      const rec = typeof key === 'object' && key !== null ? RECORDS.get(key) : undefined;
+      if (rec === undefined || rec.mgr !== this || rec.revoked || rec.pfn !== pfn) return false;
+      return (this.alloc.mm.flags[pfn]! & PG_exclusive) !== 0 && this.alloc.pageOwner(pfn) === rec.labyrinthId
+        && this.alloc.pageGeneration(pfn) === rec.generation;
+    };
+  }
+
   /** Record which holder (task id) of the labyrinth holds the block. */
   setHolder(labyrinthId: number, key: ExclusiveKey, holder: number): void {
     this.check(labyrinthId, key, 'use an exclusive page').holder = holder;

@@ -9,6 +9,7 @@
  * key-gated accessors copy bytes in and out; no live view of an exclusive page ever escapes.
  */
 import { PAGE_SHIFT, PAGE_SIZE } from '../mm/constants.ts';
+import { CHUNK_PAGES } from '../memory/backing.ts';
 
 export interface PageBytes {
   /** 'sim' (sparse) or 'arraybuffer' (real memory). */
@@ -97,5 +98,63 @@ export class ArrayBufferPageBytes implements PageBytes {
 
   physRead(addr: number, len: number): Uint8Array {
     return this.u8.slice(addr, addr + len);
+  }
+}
+
+/** The part of src/memory's Backing this adapter reads (structural, so either side can evolve). */
+export interface BackingLike {
+  readonly kind: string;
+  readonly u8: ReadonlyArray<Uint8Array | null>;
+  readonly startByte: Float64Array;
+  refreshWasm?(): boolean;
+}
+
+/**
+ * Exclusive-page contents in src/memory's real backing store (ArrayBuffer, SharedArrayBuffer or
+ * WebAssembly.Memory, in chunks of 2^18 pages): the labyrinth layer writes, reads and wipes the very bytes a
+ * `MemoryAllocator` hands out. Install `labs.exclusive.gate()` with `setExclusiveGate` so that its
+ * `bytes(addr, n, key)` opens an exclusive page only with the page's live key.
+ */
+export class BackingPageBytes implements PageBytes {
+  readonly kind: string;
+  private readonly b: BackingLike;
+
+  constructor(backing: BackingLike) {
+    this.b = backing;
+    this.kind = `memory:${backing.kind}`;
+  }
+
+  /** The chunk bytes and the offset of byte `at` (an address relative to pfn 0) inside them. */
+  private locate(at: number, len: number): [Uint8Array, number] {
+    const chunk = Math.floor(at / (PAGE_SIZE * CHUNK_PAGES));
+    if (this.b.kind === 'wasm') this.b.refreshWasm?.();
+    const u8 = this.b.u8[chunk];
+    if (u8 === null || u8 === undefined) throw new RangeError(`Cannot reach byte 0x${at.toString(16)}: because no backing store holds it`);
+    const off = at - this.b.startByte[chunk]!;
+    if (off < 0 || off + len > u8.length) throw new RangeError(`Cannot reach bytes [0x${at.toString(16)}, +${len}): because they cross the backing store`);
+    return [u8, off];
+  }
+
+  read(pfn: number, offset: number, dst: Uint8Array): void {
+    const [u8, off] = this.locate(pfn * PAGE_SIZE + offset, dst.length);
+    dst.set(u8.subarray(off, off + dst.length));
+  }
+
+  write(pfn: number, offset: number, src: Uint8Array): void {
+    const [u8, off] = this.locate(pfn * PAGE_SIZE + offset, src.length);
+    u8.set(src, off);
+  }
+
+  zero(pfn: number, nrPages: number): void {
+    if (this.b.kind === 'none') return;
+    for (let i = 0; i < nrPages; i++) {
+      const [u8, off] = this.locate((pfn + i) * PAGE_SIZE, PAGE_SIZE);
+      u8.fill(0, off, off + PAGE_SIZE);
+    }
+  }
+
+  physRead(addr: number, len: number): Uint8Array {
+    const [u8, off] = this.locate(addr, len);
+    return u8.slice(off, off + len);
   }
 }
