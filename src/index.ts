@@ -35,7 +35,7 @@ export { MemoryAccessError, ExclusiveAccessError, AttachError } from './memory/e
 
 // --- labyrinths and exclusive pages (src/labyrinth; a Labyrinth extension, docs/labyrinths.md) ---
 export {
-  Labyrinths, Labyrinth, LabyrinthTask, calculateOverage, calculateHighDelay, MEMCG_EVENT_NAMES,
+  Labyrinths, Labyrinth, LabyrinthTask, calculateOverage, calculateHighDelay, MEMCG_EVENT_NAMES, type GlobalMemoryUser,
   type LabyrinthLimits, type LabyrinthsOptions, type TaskAllocOptions, type MemcgEvent, type LabyrinthOomReport,
 } from './labyrinth/domain.ts';
 export { ExclusiveKey, ExclusivePages, type ExclusiveAllocFailure, type ExclusiveInfo } from './labyrinth/exclusive.ts';

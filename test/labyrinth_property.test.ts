@@ -189,5 +189,5 @@ function run(ops: Op[]): void {
 }
 
 test('random operations across labyrinths keep verify(), accounting and isolation after every step', () => {
-  fc.assert(fc.property(fc.array(opArb, { minLength: 5, maxLength: 60 }), (ops) => run(ops)), { numRuns: 150, verbose: 1 });
+  fc.assert(fc.property(fc.array(opArb, { minLength: 5, maxLength: 60 }), (ops) => run(ops)), { numRuns: 100, verbose: 1 });
 });

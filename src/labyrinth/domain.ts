@@ -70,6 +70,21 @@ export interface LabyrinthsOptions {
   printk?: (line: string) => void;
   /** Called on every OOM kill (e.g. to count the global oom_kill vm event). */
   onOomKill?: (lab: Labyrinth, task: LabyrinthTask) => void;
+  /**
+   * The global OOM killer's registry (src/alloc/slowpath.ts `Pressure.registerUser`): every task is registered
+   * when spawned and unregistered when it exits, so a global OOM can pick a labyrinth's task by badness.
+   */
+  registerUser?: (u: GlobalMemoryUser) => () => void;
+}
+
+/** A task as src/reclaim/oom_kill.ts's MemoryUser sees it. */
+export interface GlobalMemoryUser {
+  readonly pid: number;
+  readonly comm: string;
+  readonly oomScoreAdj: number;
+  rssPages(): number;
+  rssSplit(): { anon: number; file: number; shmem: number };
+  kill(): void;
 }
 
 /** Options of a task's allocation call. */
@@ -133,6 +148,7 @@ export class Labyrinths {
   readonly formatGfp: (mask: number) => string;
   readonly printk: (line: string) => void;
   readonly onOomKill: ((lab: Labyrinth, task: LabyrinthTask) => void) | undefined;
+  readonly registerUser: ((u: GlobalMemoryUser) => () => void) | undefined;
   private readonly labs = new Map<number, Labyrinth>();
   private nextId = 1;
   private nextPid = 1000;
@@ -145,6 +161,7 @@ export class Labyrinths {
     this.formatGfp = opts.formatGfp ?? formatGfpFallback;
     this.printk = opts.printk ?? (() => {});
     this.onOomKill = opts.onOomKill;
+    this.registerUser = opts.registerUser;
   }
 
   /** Create a labyrinth (mkdir of a child of the root cgroup). Its name is its cgroup path below "/". */
@@ -233,21 +250,9 @@ export class Labyrinths {
    * Memory users for the global OOM killer (src/reclaim/oom_kill.ts MemoryUser): one per live task. A global
    * kill counts oom_kill in the victim's labyrinth, as __oom_kill_process does for the victim's memcg.
    */
-  memoryUsers(): Array<{ pid: number; comm: string; oomScoreAdj: number; rssPages(): number; rssSplit(): { anon: number; file: number; shmem: number }; kill(): void }> {
-    const out = [];
-    for (const l of this.labs.values()) {
-      for (const t of l.tasks) {
-        out.push({
-          pid: t.pid, comm: t.comm, oomScoreAdj: t.oomScoreAdj,
-          rssPages: () => t.rssPages(),
-          rssSplit: () => ({ anon: 0, file: t.rssPages(), shmem: 0 }),
-          kill: () => {
-            l.raise('oom_kill');
-            t.exit('OOM-killed by the global OOM killer');
-          },
-        });
-      }
-    }
+  memoryUsers(): GlobalMemoryUser[] {
+    const out: GlobalMemoryUser[] = [];
+    for (const l of this.labs.values()) for (const t of l.tasks) out.push(t.asMemoryUser());
     return out;
   }
 
@@ -342,6 +347,8 @@ export class Labyrinth {
     if (!(adj >= OOM_SCORE_ADJ_MIN && adj <= OOM_SCORE_ADJ_MAX)) throw new ExclusivePageError('LABYRINTH_BAD_WRITE', `Cannot spawn "${comm}": because oom_score_adj must lie in [-1000, 1000]`);
     const t = new LabyrinthTask(this, this.labs.newPid(), comm, adj, opts.memalloc === true);
     this.tasks.add(t);
+    const register = this.labs.registerUser;
+    if (register !== undefined) t.unregister = register(t.asMemoryUser());
     return t;
   }
 
@@ -635,6 +642,9 @@ export class LabyrinthTask {
   /** @internal pages mapped from elsewhere (get_page), pfn → count */
   private readonly mapped = new Map<number, number>();
   private dead = false;
+  /** @internal removes the task from the global OOM killer's registry */
+  unregister: (() => void) | null = null;
+  private user: GlobalMemoryUser | null = null;
   /** Why the task exited ('' while alive). */
   exitReason = '';
 
@@ -652,6 +662,27 @@ export class LabyrinthTask {
   private ensureAlive(what: string): void {
     if (this.dead) throw new ExclusivePageError('LABYRINTH_DEAD', `Cannot ${what}: because task ${this.pid} (${this.comm}) has exited (${this.exitReason})`);
     this.lab.ensureAlive(what);
+  }
+
+  /**
+   * This task as the global OOM killer's MemoryUser: a global kill counts oom_kill in its labyrinth (the
+   * kernel counts MEMCG_OOM_KILL in the victim's memcg) and wipes its exclusive pages.
+   */
+  asMemoryUser(): GlobalMemoryUser {
+    if (this.user === null) {
+      const t = this;
+      this.user = {
+        pid: t.pid, comm: t.comm, oomScoreAdj: t.oomScoreAdj,
+        rssPages: () => t.rssPages(),
+        rssSplit: () => ({ anon: 0, file: t.rssPages(), shmem: 0 }),
+        kill: () => {
+          if (!t.alive) return;
+          t.lab.raise('oom_kill');
+          t.exit('OOM-killed by the global OOM killer');
+        },
+      };
+    }
+    return this.user;
   }
 
   /** get_mm_rss as the OOM killer sees it: every charged page the task holds, exclusive blocks included. */
@@ -890,5 +921,9 @@ export class LabyrinthTask {
     this.dead = true;
     this.exitReason = reason;
     lab.tasks.delete(this);
+    if (this.unregister !== null) {
+      this.unregister();
+      this.unregister = null;
+    }
   }
 }
