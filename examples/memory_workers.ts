@@ -32,7 +32,7 @@ if (isMainThread) {
   }
   const mine = pages.every((p) => mm.u32(p, 1)[0] === id);
   for (const p of pages) mm.freePages(p, 0);
-  const cpu = mm.cpu;
+  const cpu = mm.slot;
   mm.detach();
   parentPort!.postMessage(`worker ${id} on CPU ${cpu}: 1000 pages, all still its own: ${mine}`);
 }

@@ -74,7 +74,7 @@ while (live.length > job.keep) {
   frees++;
 }
 for (const [addr, order, v] of live) check(addr, order, v);
-const cpu = mm.cpu;
+const cpu = mm.slot;
 const lock = mm.lockStats();
 mm.detach();
 parentPort!.postMessage({ loopMs: Date.now() - tLoop, ms: Date.now() - t0, id: job.id, cpu, allocs, fails, frees, zeroChecks, errors, live, lock });

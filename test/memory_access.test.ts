@@ -266,13 +266,23 @@ test('sharing_needs_shared_buffers_and_free_cpu_slots', () => {
   const mm = createAllocator({ memory: '128M', shared: true, cpus: 2 });
   const h = mm.handle();
   const w = attachAllocator(h);
-  assert.equal(w.cpu, 1);
+  assert.equal(w.slot, 1);
+  assert.equal(w.cpu, 4, 'slot 1 uses the core CPU 4 (slots are spaced apart)');
   assert.throws(() => attachAllocator(h), (e: unknown) => e instanceof AttachError && e.code === 'NO_FREE_CPU');
+  const pgalloc = (): number => Object.entries(mm.kernel.vmEvents()).filter(([k]) => k.startsWith('pgalloc_')).reduce((n, [, v]) => n + v, 0);
+  const q = mm.allocPages(GFP_NOWAIT, 0);
+  const before = pgalloc();
   const p = w.allocPages(GFP_NOWAIT, 0);
   w.bytes(p)[0] = 3;
+  // Generations come from per-slot residue classes (step 2 for 2 slots): unique across threads.
+  assert.equal(mm.kernel.pageGeneration(w.virt_to_page(p)) % 2, 1);
+  assert.equal(mm.kernel.pageGeneration(mm.virt_to_page(q)) % 2, 0);
   assert.equal(mm.bytes(p)[0], 3, 'both attachments see the same bytes');
   w.freePages(p, 0);
+  assert.equal(pgalloc(), before, 'a worker counts its events privately…');
+  mm.freePages(q, 0);
   w.detach();
-  assert.equal(attachAllocator(h).cpu, 1, 'a detached slot can be claimed again');
+  assert.equal(pgalloc(), before + 1, '…and folds them into the shared counters when it detaches');
+  assert.equal(attachAllocator(h).slot, 1, 'a detached slot can be claimed again');
   mm.verify();
 });

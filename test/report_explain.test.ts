@@ -117,3 +117,26 @@ test('absurd but well-formed numbers (15-digit watermarks) still give a bounded 
   assert.ok(m !== undefined && Number.isFinite(m.value));
   assert.throws(() => parseReports('x: page allocation failure: order:40, mode:0x20\n'), BadInputError);
 });
+
+test('modes are decoded with src/gfp for the report\'s kernel and match what the kernel printed', () => {
+  let n = 0;
+  for (const [file, idx] of table) {
+    const rep = reportsOf(file!)[Number(idx) - 1]!;
+    const e = explainReport(rep);
+    if (rep.modeNames === null) continue;
+    assert.equal(e.modeNames, rep.modeNames, `${file}: ${rep.modeHex}`);
+    n++;
+  }
+  assert.ok(n >= 28);
+});
+
+test('a report without a kernel release gets the layout its printed names fit', () => {
+  const a = explainReport(reportsOf('reports/033.txt')[0]!); // 0x40a20(GFP_ATOMIC|__GFP_COMP): __GFP_ATOMIC exists
+  assert.equal(a.kernelSource, 'inferred');
+  assert.equal(a.rules, 'v6.1');
+  assert.equal(a.watermarkFraction, '3/8');
+  const b = explainReport(reportsOf('reports/061.txt')[0]!); // 0x60820: GFP_ATOMIC without 0x200, so 6.3+
+  assert.equal(b.kernelSource, 'inferred');
+  assert.equal(b.rules, 'v6.3');
+  assert.ok(b.allocFlagNames.includes('ALLOC_NO_WATERMARKS')); // __GFP_MEMALLOC
+});

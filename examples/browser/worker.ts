@@ -30,7 +30,7 @@ self.onmessage = (e: MessageEvent<{ handle: MemoryHandle; id: number; ops: numbe
     }
   }
   for (let k = 0; k < live.length; k++) { mm.freePages(live[k]!, orders[k]!); frees++; }
-  const cpu = mm.cpu;
+  const cpu = mm.slot;
   mm.detach();
   (self as unknown as { postMessage(m: unknown): void }).postMessage({ cpu, allocs, frees, checksum, errors });
 };

@@ -573,10 +573,11 @@ export class PageAllocator {
    */
   private prepNewPage(pfn: number, order: number, gfp: number, mt: number): void {
     const m = this.mm;
-    const ints = m.ints;
-    let seq = (ints[H_SEQ]! + 1) | 0;
-    if (seq === 0) seq = 1;
-    ints[H_SEQ] = seq;
+    const sw = m.seqWords;
+    const step = m.seqStep;
+    let seq = (sw[m.seqIdx]! + step) | 0;
+    if (seq === 0) seq = step;
+    sw[m.seqIdx] = seq;
     m.refcount[pfn] = 1;
     m.order[pfn] = order | (mt << MT_SHIFT);
     m.next[pfn] = 0;
@@ -793,12 +794,13 @@ export class PageAllocator {
     const packed0 = m.order[pfn]! & ~ORDER_MASK;
     const owner = m.next[pfn]!;
     m.order[pfn] = packed0;
-    const ints = m.ints;
+    const sw = m.seqWords;
+    const step = m.seqStep;
     const end = pfn + (1 << order);
     for (let p = pfn + 1; p < end; p++) {
-      let seq = (ints[H_SEQ]! + 1) | 0;
-      if (seq === 0) seq = 1;
-      ints[H_SEQ] = seq;
+      let seq = (sw[m.seqIdx]! + step) | 0;
+      if (seq === 0) seq = step;
+      sw[m.seqIdx] = seq;
       m.refcount[p] = 1;
       m.flags[p] = 0;
       m.order[p] = packed0;

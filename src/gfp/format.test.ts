@@ -40,6 +40,14 @@ test('kernel-facts §2.3 worked examples print exactly', () => {
   assert.equal(formatMode(0x80d0, '3.3.0-rc1'), '0x80d0');
 });
 
+test('4.15–4.17 left the __GFP_COLD/__GFP_NOTRACK bits empty; 4.18 filled the gaps', () => {
+  assert.equal(formatGfp(0x14000c0, '4.17'), 'GFP_KERNEL');
+  assert.equal(flagValue('GFP_ATOMIC', '4.16'), 0x1080020);
+  assert.equal(formatGfp(0x100, '4.17'), '0x100');
+  assert.equal(formatGfp(0x100, '4.18'), '__GFP_WRITE');
+  assert.equal(formatGfp(0x6000c0, '4.18'), 'GFP_KERNEL');
+});
+
 test('6.15+ prints bits in enum order after __GFP_RECLAIM (tracing: gfp: Remove duplication of recording GFP flags)', () => {
   assert.equal(formatGfp(0x40dc0, '6.14'), 'GFP_KERNEL|__GFP_COMP|__GFP_ZERO');
   assert.equal(formatGfp(0x40dc0, '6.15'), 'GFP_KERNEL|__GFP_ZERO|__GFP_COMP');

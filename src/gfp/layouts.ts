@@ -147,7 +147,17 @@ function bits410(retryName: 'REPEAT' | 'RETRY_MAYFAIL', lockdep: boolean): BitDe
   return b;
 }
 
+/** 4.15–4.17: __GFP_COLD and __GFP_NOTRACK removed, their bits left empty. */
 const BITS_4_15: readonly BitDef[] = [
+  ['DMA', 0x01], ['HIGHMEM', 0x02], ['DMA32', 0x04], ['MOVABLE', 0x08], ['RECLAIMABLE', 0x10], ['HIGH', 0x20],
+  ['IO', 0x40], ['FS', 0x80], ['NOWARN', 0x200], ['RETRY_MAYFAIL', 0x400], ['NOFAIL', 0x800],
+  ['NORETRY', 0x1000], ['MEMALLOC', 0x2000], ['COMP', 0x4000], ['ZERO', 0x8000], ['NOMEMALLOC', 0x10000],
+  ['HARDWALL', 0x20000], ['THISNODE', 0x40000], ['ATOMIC', 0x80000], ['ACCOUNT', 0x100000],
+  ['DIRECT_RECLAIM', 0x400000], ['WRITE', 0x800000], ['KSWAPD_RECLAIM', 0x1000000], ['NOLOCKDEP', 0x2000000, 'lockdep'],
+];
+
+/** 4.18 (Shakeel Butt, "fill the gaps", posted 16 May 2018) to 5.0: __GFP_WRITE into 0x100, reclaim bits moved down. */
+const BITS_4_18: readonly BitDef[] = [
   ['DMA', 0x01], ['HIGHMEM', 0x02], ['DMA32', 0x04], ['MOVABLE', 0x08], ['RECLAIMABLE', 0x10], ['HIGH', 0x20],
   ['IO', 0x40], ['FS', 0x80], ['WRITE', 0x100], ['NOWARN', 0x200], ['RETRY_MAYFAIL', 0x400], ['NOFAIL', 0x800],
   ['NORETRY', 0x1000], ['MEMALLOC', 0x2000], ['COMP', 0x4000], ['ZERO', 0x8000], ['NOMEMALLOC', 0x10000],
@@ -412,10 +422,17 @@ function specs(o: GfpLayoutOptions): Spec[] {
       table: classicTable({ ...t44, transhugeLight: true, otherNode: false, retryName: '__GFP_RETRY_MAYFAIL', temporary: false }),
       traceZero: 'none', reportNames: true, allocRules: '4.4', absent: { GFP_TEMPORARY: 'removed in 4.14' },
     }),
-    modern('4.15', 'Linux 4.15–5.0', '4.15', '5.0', {
+    modern('4.15', 'Linux 4.15–4.17', '4.15', '4.17', {
       bits: BITS_4_15, composites: modernComposites(c415), table: classicTable(t515), traceZero: 'none', reportNames: true,
       allocRules: '4.4', absent: { __GFP_COLD: 'removed in 4.15', __GFP_NOTRACK: 'removed in 4.15 with kmemcheck' },
-      unverified: ['the 5.x renumbering ("mm: shuffle GFP_* flags", posted 9 Jan 2019) is taken to be first in 5.1'],
+    }),
+    modern('4.18', 'Linux 4.18–5.0', '4.18', '5.0', {
+      bits: BITS_4_18, composites: modernComposites(c415), table: classicTable(t515), traceZero: 'none', reportNames: true,
+      allocRules: '4.4', absent: { __GFP_COLD: 'removed in 4.15', __GFP_NOTRACK: 'removed in 4.15 with kmemcheck' },
+      unverified: [
+        'the gap filling ("fill the gaps by moving the existing gfp masks around", posted 16 May 2018) is taken to be first in 4.18',
+        'the 5.x renumbering ("mm: shuffle GFP_* flags", posted 9 Jan 2019) is taken to be first in 5.1',
+      ],
     }),
     modern('5.1', 'Linux 5.1–5.13', '5.1', '5.13', {
       bits: BITS_5_1, composites: modernComposites(c415), table: classicTable(t515), traceZero: 'none', reportNames: true,

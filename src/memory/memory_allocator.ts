@@ -32,7 +32,7 @@ import {
   __GFP_DIRECT_RECLAIM, __GFP_HIGHMEM, __GFP_ZERO,
 } from '../gfp/bits.ts';
 import { MAX_ORDER, PAGE_SIZE } from '../mm/constants.ts';
-import { H_NR_CPUS, H_NR_ZONES, Z_END_PFN, Z_MANAGED, Z_START_PFN } from '../mm/memmap.ts';
+import { F_ADDRESS_BASE, H_NR_CPUS, H_NR_ZONES, Z_END_PFN, Z_MANAGED, Z_START_PFN } from '../mm/memmap.ts';
 import type { MemMap } from '../mm/memmap.ts';
 import {
   PG_buddy, PG_exclusive, PG_head, PG_lru, PG_pcp, PG_reserved, PG_tail, ORDER_MASK,
@@ -55,11 +55,20 @@ const C_NR_CPUS = 2;
 const C_NR_ZONES = 3;
 /** Poison corruptions found (Atomics.add). */
 const C_CORRUPTIONS = 4;
+/** Core CPUs per slot (SLOT_STRIDE when shared, else 1). */
+const C_STRIDE = 5;
 const C_HEADER = 8;
 const CONTROL_MAGIC = 0x4c4d454d; // "LMEM"
 const OPT_INIT_ON_ALLOC = 1;
 const OPT_INIT_ON_FREE = 2;
 const OPT_POISON = 4;
+
+/**
+ * CPU slot i is the core's CPU i * SLOT_STRIDE: a (zone, cpu) pcp block is 16 bytes and its 13 list
+ * heads 52 bytes, so neighbouring CPUs would share cache lines; spacing them keeps each thread's
+ * fast path on lines no other thread writes.
+ */
+export const SLOT_STRIDE = 4;
 
 /** Flags that make a page unreadable through a plain address (not handed out, or keyed). */
 const NO_ACCESS = PG_buddy | PG_pcp | PG_reserved | PG_exclusive | PG_tail;
@@ -113,7 +122,7 @@ export interface MemoryHandle {
 }
 
 export interface AttachOptions {
-  /** The CPU slot to claim; default: the first free one. */
+  /** The CPU slot to claim (0 .. cpus-1; 0 is the creator's); default: the first free one. */
   cpu?: number;
   onCorruption?: (c: PageCorruption) => void;
   hooks?: SlowPathHooks;
@@ -134,7 +143,9 @@ export class MemoryAllocator {
   readonly kernel: PageAllocator;
   readonly mm: MemMap;
   readonly backing: Backing;
-  /** This thread's CPU slot (its per-CPU lists). */
+  /** This thread's CPU slot (0 for the creating thread). */
+  readonly slot: number;
+  /** The core's CPU index of that slot (slot × SLOT_STRIDE when shared): whose per-CPU lists it uses. */
   readonly cpu: number;
   /** The zone lock (null when the allocator is not shared). */
   readonly lock: ZoneLock | null;
@@ -158,20 +169,24 @@ export class MemoryAllocator {
   private readonly onCorruption: (c: PageCorruption) => void;
   private gate: ExclusiveGate | null;
   private detached: boolean;
+  /** Worker attachments count events privately: the buffer's counters, and what was folded into them. */
+  private sharedEv: Float64Array | null;
+  private foldedEv: Float64Array | null;
 
   private constructor(kernel: PageAllocator, backing: Backing, controlBuffer: ArrayBuffer | SharedArrayBuffer,
-    cpu: number, spec: MachineSpec | null, onCorruption: ((c: PageCorruption) => void) | undefined, notes: string[]) {
+    slot: number, spec: MachineSpec | null, onCorruption: ((c: PageCorruption) => void) | undefined, notes: string[]) {
     this.kernel = kernel;
     this.mm = kernel.mm;
     this.backing = backing;
-    this.cpu = cpu;
+    this.slot = slot;
     this.spec = spec;
     this.base = kernel.page_address(0);
     this.nrPfn = kernel.mm.nrPfn;
     this.controlBuffer = controlBuffer;
-    const nrCpus = kernel.mm.nrCpus;
     const nrZones = kernel.mm.nrZones;
     const head = new Int32Array(controlBuffer, 0, C_HEADER);
+    const nrCpus = head[C_NR_CPUS]!;
+    this.cpu = slot * head[C_STRIDE]!;
     const flags = head[C_FLAGS]!;
     const bytesOk = backing.kind !== 'none';
     this.pagePoisoning = (flags & OPT_POISON) !== 0 && bytesOk;
@@ -190,6 +205,25 @@ export class MemoryAllocator {
     this.gate = null;
     this.detached = false;
     this.notes = notes;
+    this.sharedEv = null;
+    this.foldedEv = null;
+    if (this.lock !== null) {
+      // Generations: every slot draws from its own residue class modulo a power of two ≥ the slots.
+      let step = 1;
+      while (step < nrCpus) step <<= 1;
+      kernel.mm.seqStep = step;
+      if (slot !== 0) {
+        kernel.mm.seqWords = Int32Array.of(slot);
+        kernel.mm.seqIdx = 0;
+      }
+    }
+    if (slot !== 0) {
+      // A worker counts vm events in private counters (no cache line shared with other threads on
+      // every allocation) and folds them into the buffer's at detach() / foldEvents().
+      this.sharedEv = kernel.mm.ev;
+      kernel.mm.ev = new Float64Array(kernel.mm.ev);
+      this.foldedEv = new Float64Array(kernel.mm.ev);
+    }
   }
 
   /** Build a machine with real bytes. */
@@ -203,11 +237,15 @@ export class MemoryAllocator {
     if (shared && kind === 'arraybuffer') {
       throw new BadInputError('BACKING_NOT_SHARED', "Cannot create a shared allocator over ArrayBuffers: because workers cannot share them (use 'sharedarraybuffer' or 'wasm')");
     }
+    const stride = shared ? SLOT_STRIDE : 1;
     const spec: MachineSpec = typeof opts.memory === 'object'
       ? { ...opts.memory, nrCpus }
       : machineFromMem(opts.memory, { ...opts, nrCpus });
+    // pcp batch/high come from the real number of slots; the layout spaces the slots' pcp blocks.
     const watermarks = computeZoneSetup(spec).zones;
-    const kernel = PageAllocator.create({ spec, watermarks, shared, addressBase: opts.addressBase, hooks: opts.hooks });
+    const kernel = PageAllocator.create({
+      spec: { ...spec, nrCpus: nrCpus * stride }, watermarks, shared, addressBase: opts.addressBase, hooks: opts.hooks,
+    });
     const m = kernel.mm;
     const spans: PfnSpan[] = [];
     for (let z = 0; z < m.nrZones; z++) {
@@ -230,6 +268,7 @@ export class MemoryAllocator {
     c[C_FLAGS] = (initOnAlloc ? OPT_INIT_ON_ALLOC : 0) | (initOnFree ? OPT_INIT_ON_FREE : 0) | (poison ? OPT_POISON : 0);
     c[C_NR_CPUS] = nrCpus;
     c[C_NR_ZONES] = m.nrZones;
+    c[C_STRIDE] = stride;
     c[C_HEADER + 0] = 1; // the creating thread holds CPU slot 0
     return new MemoryAllocator(kernel, backing, controlBuffer, 0, spec, opts.onCorruption, notes);
   }
@@ -245,7 +284,7 @@ export class MemoryAllocator {
     }
     const kernel = PageAllocator.attach(h.state, opts.hooks ?? {});
     const nrCpus = head[C_NR_CPUS]!;
-    if (kernel.mm.ints[H_NR_CPUS] !== nrCpus || kernel.mm.ints[H_NR_ZONES] !== head[C_NR_ZONES]) {
+    if (kernel.mm.ints[H_NR_CPUS] !== nrCpus * head[C_STRIDE]! || kernel.mm.ints[H_NR_ZONES] !== head[C_NR_ZONES]) {
       throw new AttachError('ATTACH_BAD_HANDLE', 'Cannot attach to the allocator: because its state and control block disagree');
     }
     const slots = new Int32Array(h.control, C_HEADER * 4, nrCpus);
@@ -277,8 +316,29 @@ export class MemoryAllocator {
   detach(): void {
     if (this.detached) return;
     this.kernel.drain_local_pages(this.cpu);
+    this.foldEvents();
     this.detached = true;
-    Atomics.store(this.control, C_HEADER + this.cpu, 0);
+    Atomics.store(this.control, C_HEADER + this.slot, 0);
+  }
+
+  /**
+   * Add this worker's private event counts (pgalloc, pgfree, numa_*, …) to the buffer's, so that
+   * /proc/vmstat read from any thread includes them (detach() does it too).
+   * @kernel mm/vmstat.c vm_events_fold_cpu (the fold done when a CPU goes away)
+   */
+  foldEvents(): void {
+    const shared = this.sharedEv;
+    const folded = this.foldedEv;
+    if (shared === null || folded === null) return;
+    const mine = this.mm.ev;
+    const lock = this.lock;
+    if (lock !== null) { lock.maySleep = false; lock.lock(0); }
+    for (let i = 0; i < mine.length; i++) {
+      if (i === F_ADDRESS_BASE) continue;
+      shared[i] = shared[i]! + (mine[i]! - folded[i]!);
+      folded[i] = mine[i]!;
+    }
+    if (lock !== null) lock.unlock(0);
   }
 
   /** Install the labyrinth layer's key check for exclusive pages (issue 5). */

@@ -210,7 +210,11 @@ export class MemMap {
   readonly pcpBase: number;
   /** Header, zone blocks and pcp blocks. */
   readonly ints: Int32Array;
-  readonly ev: Float64Array;
+  /**
+   * Event counters. Normally the buffer's; a worker attachment (src/memory) points it at private
+   * per-thread counters and folds them into the buffer's, as the kernel keeps vm events per CPU.
+   */
+  ev: Float64Array;
   readonly next: Int32Array;
   readonly prev: Int32Array;
   readonly refcount: Uint16Array;
@@ -227,6 +231,15 @@ export class MemMap {
   tracer: KmemTracepoints | null;
   /** Not in the buffer: this attachment's zone lock (workers), or null (single thread). */
   zoneLock: ZoneLockHook | null;
+  /**
+   * Not in the buffer: where this attachment draws allocation generations — `seqWords[seqIdx]`,
+   * advanced by `seqStep`. Default: the header's H_SEQ, step 1. Threads sharing a buffer
+   * (src/memory) each draw from their own word with a common power-of-two step and a distinct
+   * residue, so generations stay unique without a cache line written by every thread.
+   */
+  seqWords: Int32Array;
+  seqIdx: number;
+  seqStep: number;
 
   private constructor(buffer: ArrayBuffer | SharedArrayBuffer, layout: MemMapLayout) {
     this.buffer = buffer;
@@ -250,6 +263,9 @@ export class MemMap {
     this.pbZone = new Uint8Array(buffer, layout.pbZoneOff, layout.nrPageblocks);
     this.tracer = null;
     this.zoneLock = null;
+    this.seqWords = this.ints;
+    this.seqIdx = H_SEQ;
+    this.seqStep = 1;
   }
 
   /** A fresh, zeroed memory map (sentinels initialised to empty lists). */

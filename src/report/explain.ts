@@ -14,6 +14,7 @@ import {
   effectiveMin, zoneWatermarkOk, zoneWatermarkOkV26, zoneWatermarkUnusableFree,
   type WatermarkRules, type WatermarkZoneView,
 } from '../zone/watermark.ts';
+import { formatGfp, gfpToAllocFlags, resolveLayout, type GfpContext } from '../gfp/index.ts';
 import { gfpBitsFor, type GfpBits } from './_gfp_era.ts';
 import { atLeast, parseKernelVersion, type KernelVersion } from './kernel_version.ts';
 import { reportPageKb, type ParsedReport, type ReportZone } from './parse.ts';
@@ -84,13 +85,15 @@ export interface Remedy {
 
 export interface Explanation {
   kernel: string | null;
-  kernelSource: 'cpu-line' | 'option' | 'unknown';
+  kernelSource: 'cpu-line' | 'option' | 'inferred' | 'unknown';
   rules: WatermarkRules;
   comm: string;
   order: number;
   mode: string;
-  /** The mode's flag names for that kernel (as printed by the report when it printed them). */
+  /** The mode's flag names decoded for that kernel (%pGg, via src/gfp). */
   modeNames: string | null;
+  /** The names the report itself printed in parentheses, or null (old formats print none). */
+  printedModeNames: string | null;
   context: ParsedReport['context'];
   mayBlock: boolean;
   allocFlags: number;
@@ -145,20 +148,6 @@ export function gfpZoneName(mode: number, bits: GfpBits, zones: string[]): strin
   }
 }
 
-function allocFlagNames(flags: number, newNames: boolean): string[] {
-  const out: string[] = [];
-  if (flags & ALLOC_NO_WATERMARKS) out.push('ALLOC_NO_WATERMARKS');
-  else out.push(['ALLOC_WMARK_MIN', 'ALLOC_WMARK_LOW', 'ALLOC_WMARK_HIGH', 'ALLOC_WMARK_3'][flags & 3]!);
-  if (flags & 0x08) out.push('ALLOC_OOM');
-  if (flags & ALLOC_HARDER) out.push(newNames ? 'ALLOC_NON_BLOCK' : 'ALLOC_HARDER');
-  if (flags & ALLOC_HIGH) out.push(newNames ? 'ALLOC_MIN_RESERVE' : 'ALLOC_HIGH');
-  if (flags & ALLOC_CPUSET) out.push('ALLOC_CPUSET');
-  if (flags & ALLOC_CMA) out.push('ALLOC_CMA');
-  if (flags & ALLOC_HIGHATOMIC) out.push('ALLOC_HIGHATOMIC');
-  if (flags & ALLOC_KSWAPD) out.push('ALLOC_KSWAPD');
-  return out;
-}
-
 /** The fraction of `mark` that effectiveMin leaves, as text ("1", "1/2", "3/4", "3/8"). */
 function fractionText(flags: number, rules: WatermarkRules): string {
   const big = 1 << 20;
@@ -179,50 +168,40 @@ interface Replay {
 
 /**
  * The alloc_flags of the slow path's attempt after kswapd was woken (the last one an atomic caller
- * gets, and the check a sleeping caller failed once reclaim and compaction gave up).
+ * gets, and the check a sleeping caller failed once reclaim and compaction gave up), from src/gfp's
+ * gfp_to_alloc_flags and __gfp_pfmemalloc_flags.
  * @kernel mm/page_alloc.c gfp_to_alloc_flags, __gfp_pfmemalloc_flags
  */
-function slowPathFlags(rep: ParsedReport, v: KernelVersion, bits: GfpBits, notes: string[]): number {
+function slowPathFlags(rep: ParsedReport, version: string, bits: GfpBits, notes: string[]): { flags: number; names: string[] } {
   const g = rep.mode;
-  let f = ALLOC_WMARK_MIN | ALLOC_CPUSET;
-  f |= g & bits.HIGH ? ALLOC_HIGH : 0;
-  if (atLeast(v, 4, 20) && (g & bits.KSWAPD_RECLAIM)) f |= ALLOC_KSWAPD;
-  const noMemalloc = (g & bits.NOMEMALLOC) !== 0;
-  if (atLeast(v, 6, 3)) {
-    if (!(g & bits.DIRECT_RECLAIM)) {
-      if (!noMemalloc) {
-        f |= ALLOC_NON_BLOCK;
-        if (rep.order > 0) f |= ALLOC_HIGHATOMIC;
-      }
-      if (f & ALLOC_MIN_RESERVE) f &= ~ALLOC_CPUSET;
-    }
-  } else if (atLeast(v, 4, 4)) {
-    if (g & bits.ATOMIC) {
-      if (!noMemalloc) f |= ALLOC_HARDER;
-      f &= ~ALLOC_CPUSET;
-    }
-  } else if (!(g & bits.DIRECT_RECLAIM)) {
-    // 2.6–4.3: a caller that cannot wait is atomic.
-    if (!noMemalloc) f |= ALLOC_HARDER;
-    f &= ~ALLOC_CPUSET;
+  const kswapd = /^kswapd\d*$/.test(rep.comm);
+  // PF_MEMALLOC only counts in task context: __do_softirq masks the interrupted task's PF_MEMALLOC.
+  const pfMemalloc = kswapd && rep.context === 'task';
+  const context: GfpContext = rep.context === 'interrupt' ? 'softirq' : 'process';
+  const cma = rep.zones.some((z) => (z.fields.free_cma ?? 0) > 0 || (z.freeArea?.types ?? []).some((t) => t !== null && t.includes('C')))
+    || (rep.totals.cmaReservedPages ?? 0) > 0;
+  const res = gfpToAllocFlags(g, { version, order: rep.order, slowPath: true, context, pfMemalloc, cma });
+  if (!(g & bits.NOMEMALLOC)) {
+    if (g & bits.MEMALLOC) notes.push('__GFP_MEMALLOC: the retry ignores watermarks (ALLOC_NO_WATERMARKS); only an empty free list can fail it.');
+    else if (pfMemalloc) notes.push('kswapd runs with PF_MEMALLOC in task context: the retry ignores watermarks (ALLOC_NO_WATERMARKS).');
+    else if (kswapd && rep.context === 'interrupt') notes.push('The softirq interrupted kswapd: __do_softirq masks PF_MEMALLOC, so kswapd\'s reserves do not apply.');
   }
-  if ((g & (bits.MOVABLE | bits.RECLAIMABLE)) === bits.MOVABLE) f |= ALLOC_CMA;
-  // Reserve escalation: __GFP_MEMALLOC, or PF_MEMALLOC of a task (kswapd) outside interrupts.
-  if (!noMemalloc) {
-    if (g & bits.MEMALLOC) {
-      f = ALLOC_NO_WATERMARKS | (f & (ALLOC_CMA | ALLOC_KSWAPD));
-      notes.push('__GFP_MEMALLOC: the retry ignores watermarks (ALLOC_NO_WATERMARKS); only an empty free list can fail it.');
-    } else if (rep.context === 'task' && /^kswapd\d*$/.test(rep.comm)) {
-      f = ALLOC_NO_WATERMARKS | (f & (ALLOC_CMA | ALLOC_KSWAPD));
-      notes.push('kswapd runs with PF_MEMALLOC in task context: the retry ignores watermarks (ALLOC_NO_WATERMARKS).');
-    } else if (rep.context === 'interrupt' && /^kswapd\d*$/.test(rep.comm)) {
-      notes.push('The softirq interrupted kswapd: __do_softirq masks PF_MEMALLOC, so kswapd\'s reserves do not apply.');
-    }
-  }
-  if ((f & ALLOC_NO_WATERMARKS) === 0 && rep.context !== 'interrupt' && (g & bits.DIRECT_RECLAIM)) {
+  if ((res.flags & ALLOC_NO_WATERMARKS) === 0 && rep.context !== 'interrupt' && (g & bits.DIRECT_RECLAIM)) {
     notes.push('Not modelled: a realtime task gets ALLOC_HARDER/ALLOC_MIN_RESERVE, an OOM victim ALLOC_OOM; the report cannot tell.');
   }
-  return f;
+  return { flags: res.flags, names: res.names };
+}
+
+/** Layouts to try, newest first, when the report names no kernel: one release per GFP layout. */
+const LAYOUT_PROBES = ['6.19', '6.12', '6.8', '6.6', '6.3', '6.1', '5.17', '5.15', '5.13', '5.4', '4.19', '4.14', '4.12', '4.9', '4.4', '3.19', '2.6.32'];
+
+/** The newest release whose %pGg of the mask is exactly what the report printed, or null. */
+export function inferKernelFromNames(mode: number, printed: string | null): string | null {
+  if (printed === null) return null;
+  for (const v of LAYOUT_PROBES) {
+    try { if (formatGfp(mode, v) === printed) return v; } catch { /* a layout that cannot format it */ }
+  }
+  return null;
 }
 
 function pagesOf(z: ReportZone, field: string, pageKb: number): number | null {
@@ -278,6 +257,13 @@ export function explainReport(rep: ParsedReport, opts: ExplainOptions = {}): Exp
   let kernelText: string | null = null;
   if (opts.kernel !== undefined) { kernelText = opts.kernel; kernelSource = 'option'; }
   else if (rep.task?.kernel) { kernelText = rep.task.kernel; kernelSource = 'cpu-line'; }
+  else {
+    const inferred = inferKernelFromNames(rep.mode, rep.modeNames);
+    if (inferred !== null) {
+      kernelText = inferred; kernelSource = 'inferred';
+      notes.push(`No kernel release in the report: the printed names "${rep.modeNames}" match the GFP layout of ${inferred} (the newest such); its rules apply.`);
+    }
+  }
   let v: KernelVersion;
   if (kernelText === null) {
     v = parseKernelVersion(DEFAULT_KERNEL);
@@ -290,16 +276,23 @@ export function explainReport(rep: ParsedReport, opts: ExplainOptions = {}): Exp
     }
   }
   const rules: WatermarkRules = atLeast(v, 6, 3) ? 'v6.3' : atLeast(v, 4, 4) ? 'v6.1' : 'v2.6';
-  const bits = gfpBitsFor(v);
-  const flags = slowPathFlags(rep, v, bits, notes);
+  let version = kernelText !== null && v.text === kernelText.trim() ? kernelText : `${v.major}.${v.minor}`;
+  try { resolveLayout(version); } catch { version = `${v.major}.${v.minor}`; }
+  const bits = gfpBitsFor(version);
+  const { flags, names: flagNames } = slowPathFlags(rep, version, bits, notes);
+  let decoded: string | null = null;
+  try { decoded = formatGfp(rep.mode, version); } catch { /* left as printed */ }
+  if (decoded !== null && rep.modeNames !== null && decoded !== rep.modeNames) {
+    notes.push(`The report printed "${rep.modeNames}"; the GFP layout of ${version} decodes ${rep.modeHex} as "${decoded}" (a different build option or a kernel release mismatch).`);
+  }
   const mayBlock = (rep.mode & bits.DIRECT_RECLAIM) !== 0;
   const r: Replay = { v, rules, bits, flags, mayBlock, notes };
   const pageKb = reportPageKb(rep);
 
   const base = {
     kernel: kernelText, kernelSource, rules, comm: rep.comm, order: rep.order, mode: rep.modeHex,
-    modeNames: rep.modeNames, context: rep.context, mayBlock, allocFlags: flags,
-    allocFlagNames: allocFlagNames(flags, rules === 'v6.3'),
+    modeNames: decoded ?? rep.modeNames, printedModeNames: rep.modeNames, context: rep.context, mayBlock, allocFlags: flags,
+    allocFlagNames: flagNames,
     watermarkFraction: flags & ALLOC_NO_WATERMARKS ? '0' : fractionText(flags, rules),
     notes, startLine: rep.startLine,
   };
@@ -415,6 +408,9 @@ function replayZone(rep: ParsedReport, z: ReportZone, zenum: string[], hzIdx: nu
     boostBypass = { mark: unboosted, effectiveMin: effectiveMin(unboosted, r.flags, r.rules), ok: ok2 };
     ok = ok2;
   }
+  if (!ok && order === 0 && atomicForBoost && boost === null && atLeast(r.v, 5, 0) && !atLeast(r.v, 6, 1)) {
+    r.notes.push(`${z.name}: 5.0–6.0 print min including any watermark boost without printing the boost${atLeast(r.v, 5, 10) ? ', and retry atomic order-0 requests against the unboosted min' : ''}; the true floor may be lower than ${eff}.`);
+  }
   out.check = { mark, effectiveMin: eff, lowmemReserve: reserve, unusable, usableFree: usable, freeOk, blockOk, blockOrder, boostBypass, ok, preOrderTest: v26 };
   const effUsed = boostBypass !== null ? boostBypass.effectiveMin : eff;
   const freeOkUsed = usable > effUsed + reserve;
@@ -427,7 +423,7 @@ function replayZone(rep: ParsedReport, z: ReportZone, zenum: string[], hzIdx: nu
   const markText = boostBypass !== null
     ? `min ${mark} incl. boost ${boost}, retried unboosted ${boostBypass.mark} → ${boostBypass.effectiveMin}`
     : `min ${mark}${boost ? ` (incl. boost ${boost})` : ''} → ${eff}`;
-  const cmp = `free ${free}${unusable ? ` − unusable ${unusable}` : ''} = ${usable} ${freeOkUsed ? '>' : '≤'} ${effUsed}${reserve ? ` + lowmem_reserve ${reserve} = ${effUsed + reserve}` : ''}`;
+  const cmp = `free ${free}${unusable ? ` − unusable ${unusable} = ${usable}` : ''} ${freeOkUsed ? '>' : '≤'} ${effUsed}${reserve ? ` + lowmem_reserve ${reserve} = ${effUsed + reserve}` : ''}`;
   const blockText = order === 0 ? '' : v26 !== null
     ? `; pre-4.4 order test: without the free pages of orders ≤${v26.order}, ${v26.left} left ≤ min>>${v26.order + 1} = ${v26.min}`
     : blockOk === null ? (fa === undefined ? '; free blocks per order not printed' : '')
