@@ -192,3 +192,35 @@ test('gfp_atomic_excl_fails_plainly_and_never_sleeps', () => {
   void GFP_KERNEL_ACCOUNT;
   labs.verify();
 });
+
+test('the key registry cannot be reached through objects or fooled by patching built-ins', () => {
+  const { alloc, labs, ta, tb } = setup();
+  const k = key(ta.allocExclusive(GFP_KERNEL, 0));
+  ta.write(k, 0, SECRET);
+  // no own property of the manager, the labyrinths or the tasks is a container of records or keys
+  for (const o of [labs.exclusive, labs, ta.lab, ta, tb] as object[]) {
+    for (const p of Reflect.ownKeys(o)) {
+      const v = (o as Record<PropertyKey, unknown>)[p];
+      if (v instanceof Map || v instanceof Set) {
+        for (const x of v instanceof Map ? v.values() : v.values()) {
+          assert.ok(!(x instanceof ExclusiveKey) && !(typeof x === 'object' && x !== null && 'key' in x), `${String(p)} exposes keys`);
+        }
+      }
+    }
+  }
+  // a script that patches WeakMap to vouch for a forged key gets nothing
+  const origGet = WeakMap.prototype.get;
+  const origHas = WeakMap.prototype.has;
+  const forged = Object.create(ExclusiveKey.prototype) as ExclusiveKey;
+  try {
+    WeakMap.prototype.get = function (this: WeakMap<object, unknown>, x: object) {
+      return x === forged ? { mgr: labs.exclusive, pfn: ta.info(k).pfn, order: 0, generation: alloc.pageGeneration(ta.info(k).pfn), labyrinthId: tb.lab.id, holder: tb.pid, revoked: false, revokedBy: '', key: forged } : origGet.call(this, x);
+    };
+    WeakMap.prototype.has = function (this: WeakMap<object, unknown>, x: object) { return x === forged || origHas.call(this, x); };
+    refusedUnchanged(alloc, () => tb.read(forged, 0, 16), 'EXCL_FORGED_KEY');
+  } finally {
+    WeakMap.prototype.get = origGet;
+    WeakMap.prototype.has = origHas;
+  }
+  assert.deepEqual(ta.read(k, 0, SECRET.length), SECRET);
+});

@@ -6,7 +6,9 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { runTsWorker } from './_ts_worker.ts';
+import { runTsWorker, tsWorker } from './_ts_worker.ts';
+import { ExclusiveAccessError } from '../src/memory/errors.ts';
+import { PG_exclusive } from '../src/mm/page_flags.ts';
 import { createAllocator, type MemoryAllocator } from '../src/memory/memory_allocator.ts';
 import { ZoneLock } from '../src/memory/zone_lock.ts';
 import type { PageCorruption } from '../src/memory/page_poison.ts';
@@ -22,6 +24,7 @@ function run(file: string, workerData: unknown): Promise<unknown> {
 }
 
 interface Report {
+  exclAllocs: number;
   id: number; cpu: number; allocs: number; fails: number; frees: number; zeroChecks: number;
   errors: string[]; live: Array<[number, number, number]>; lock: { contended: number; sleeps: number };
 }
@@ -32,23 +35,50 @@ test('workers_share_one_allocator_no_page_lost_none_owned_twice', async () => {
   const mm = createAllocator({ memory: '128M', shared: true, cpus: NW + 1, pagePoisoning: true, onCorruption: (c) => corruptions.push(c) });
   const before = freePages(mm);
   const start = new Int32Array(new SharedArrayBuffer(8));
+  const release = new Int32Array(new SharedArrayBuffer(4));
   const handle = mm.handle();
-  const jobs = Array.from({ length: NW }, (_, id) => run('./_memory_stress_worker.ts', { handle, id: id + 1, seed: 0x9e3779b9 ^ (id * 7919), ops: 12000, keep: 40, maxLive: 200, start }));
+  const held: Array<{ exclusive: number[]; labyrinth: number }> = [];
+  const jobs = Array.from({ length: NW }, (_, id) => new Promise<Report>((resolve, reject) => {
+    const w = tsWorker(new URL('./_memory_stress_worker.ts', import.meta.url), { handle, id: id + 1, seed: 0x9e3779b9 ^ (id * 7919), ops: 12000, keep: 40, maxLive: 200, start, release });
+    let last: Report | null = null;
+    w.on('message', (m: { phase?: string } & Report & { exclusive: number[]; labyrinth: number }) => { if (m.phase === 'held') held.push(m); else last = m; });
+    w.on('error', reject);
+    w.on('exit', (code) => (code === 0 && last !== null ? resolve(last) : reject(new Error(`worker exited with ${code}`))));
+  }));
   let failed: unknown = null;
   for (const j of jobs) j.catch((e) => { failed = e; });
   while (Atomics.load(start, 0) < NW && failed === null) await new Promise((r) => setTimeout(r, 5));
   if (failed !== null) throw failed;
   Atomics.store(start, 1, 1);
   Atomics.notify(start, 1);
-  const reports = (await Promise.all(jobs)) as Report[];
+  while (held.length < NW && failed === null) await new Promise((r) => setTimeout(r, 5));
+  if (failed !== null) throw failed;
+  // Every exclusive block still held is isolated: exclusive, owned by its worker's labyrinth, closed to us.
+  mm.verify();
+  let exclusiveBlocks = 0;
+  for (const h of held) {
+    for (const addr of h.exclusive) {
+      const pfn = mm.virt_to_page(addr);
+      assert.ok((mm.mm.flags[pfn]! & PG_exclusive) !== 0);
+      assert.equal(mm.kernel.pageOwner(pfn), h.labyrinth);
+      assert.throws(() => mm.bytes(addr, 1), ExclusiveAccessError);
+      exclusiveBlocks++;
+    }
+  }
+  assert.ok(exclusiveBlocks > 0, 'exclusive blocks were held');
+  Atomics.store(release, 0, 1);
+  Atomics.notify(release, 0);
+  const reports = await Promise.all(jobs);
   for (const r of reports) assert.deepEqual(r.errors, [], `worker ${r.id}`);
   if (process.env.LABYRINTH_DEBUG) console.log(reports.map((r) => ({ ...r, live: r.live.length })));
   assert.equal(new Set(reports.map((r) => r.cpu)).size, NW, 'each worker has its own CPU slot');
   assert.ok(reports.every((r) => r.allocs > 3000 && r.fails < r.allocs / 10), 'every worker allocated');
   assert.ok(reports.some((r) => r.zeroChecks > 0));
+  assert.ok(reports.every((r) => r.exclAllocs > 0), 'every worker used exclusive pages');
   mm.verify();
   // None owned twice: the live allocations of all workers are disjoint and still allocated.
   const live = reports.flatMap((r) => r.live.map(([addr, order, v]) => ({ addr, bytes: 4096 << order, order, v })));
+  for (const h of held) for (const addr of h.exclusive) assert.ok(!live.some((a) => addr >= a.addr && addr < a.addr + a.bytes), 'an exclusive block aliased a plain one');
   live.sort((a, b) => a.addr - b.addr);
   for (let i = 1; i < live.length; i++) assert.ok(live[i - 1]!.addr + live[i - 1]!.bytes <= live[i]!.addr, 'allocations overlap');
   for (const a of live) {
@@ -62,6 +92,7 @@ test('workers_share_one_allocator_no_page_lost_none_owned_twice', async () => {
   mm.drainLocalPages();
   mm.verify();
   assert.equal(freePages(mm), before);
+  assert.ok(mm.mm.flags.every((f) => (f & PG_exclusive) === 0), 'every exclusive block was wiped and freed');
   assert.deepEqual(corruptions.map((c) => c.lines[0]), [], 'no use after free between workers');
 });
 

@@ -151,7 +151,9 @@ export function gfpToAllocFlags(mask: number, versionOrOpts?: string | AllocFlag
   let beforeEscalation: { flags: number; names: string[] } | undefined;
   if (!o.slowPath) {
     flags = ALLOC_WMARK_LOW | cma;
-    if (o.cpusetsEnabled) flags |= ALLOC_CPUSET;
+    // ≤4.3 always checked cpusets on the first attempt (3.12–4.7 also ALLOC_FAIR, not modelled); later only when
+    // cpusets other than the root exist.
+    if (o.cpusetsEnabled || rules === '2.6') flags |= ALLOC_CPUSET;
     if (kswapdFlag !== 0) {
       // alloc_flags_nofragment(): the kswapd bit always; NOFRAGMENT when the preferred zone is Normal above a populated DMA32.
       if (mask & b.kswapd) flags |= kswapdFlag;

@@ -33,11 +33,12 @@ export function layoutSince(l: GfpLayout): [number, number, number] {
  * newest verified release uses the newest layout with a warning; one older than 2.6 or without MAJOR.MINOR
  * is a BadInputError.
  */
-export function resolveLayout(version?: string, options: Partial<GfpLayoutOptions> = {}): ResolvedLayout {
-  const key = `${version ?? ''}\u0000${options.lockdep ?? ''},${options.kasanHwTags ?? ''},${options.slabObjExt ?? ''},${options.kmemcheck ?? ''}`;
+export function resolveLayout(version?: string, options?: Partial<GfpLayoutOptions>): ResolvedLayout {
+  const key = options === undefined ? version ?? ''
+    : `${version ?? ''}\u0000${options.lockdep ?? ''},${options.kasanHwTags ?? ''},${options.slabObjExt ?? ''},${options.kmemcheck ?? ''}`;
   const hit = resolved.get(key);
   if (hit !== undefined) return hit;
-  const r = resolveUncached(version, options);
+  const r = resolveUncached(version, options ?? {});
   if (resolved.size >= 1024) resolved.clear();
   resolved.set(key, r);
   return r;

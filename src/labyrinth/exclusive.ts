@@ -60,6 +60,9 @@ interface KeyRecord {
 }
 
 const RECORDS = new WeakMap<object, KeyRecord>();
+// Bound at load time: patching WeakMap.prototype later cannot make the registry answer for a forged key.
+const recordOf: (key: object) => KeyRecord | undefined = WeakMap.prototype.get.bind(RECORDS) as (key: object) => KeyRecord | undefined;
+const fileRecord: (key: object, rec: KeyRecord) => void = WeakMap.prototype.set.bind(RECORDS) as (key: object, rec: KeyRecord) => void;
 
 /** Why an exclusive allocation failed (a value, not an exception: expected failure under pressure). */
 export interface ExclusiveAllocFailure {
@@ -83,10 +86,10 @@ export interface ExclusiveInfo {
 export class ExclusivePages {
   readonly alloc: PageAllocator;
   readonly bytes: PageBytes;
-  /** Live records per labyrinth id. */
-  private readonly byLabyrinth = new Map<number, Set<KeyRecord>>();
+  /** Live records per labyrinth id (#private: records hold keys, so no reference may leak). */
+  readonly #byLabyrinth = new Map<number, Set<KeyRecord>>();
   /** Live records by head pfn (one at most: never aliased). */
-  private readonly byPfn = new Map<number, KeyRecord>();
+  readonly #byPfn = new Map<number, KeyRecord>();
   /** Pages wiped so far (on allocation and on release). */
   wipedPages = 0;
 
@@ -97,7 +100,7 @@ export class ExclusivePages {
 
   /** Live exclusive blocks held by a labyrinth. */
   count(labyrinthId: number): number {
-    return this.byLabyrinth.get(labyrinthId)?.size ?? 0;
+    return this.#byLabyrinth.get(labyrinthId)?.size ?? 0;
   }
 
   /**
@@ -135,12 +138,12 @@ export class ExclusivePages {
   private mint(pfn: number, order: number, generation: number, labyrinthId: number, holder: number): ExclusiveKey {
     const key = new ExclusiveKey(MINT);
     const rec: KeyRecord = { mgr: this, pfn, order, generation, labyrinthId, holder, revoked: false, revokedBy: '', key };
-    RECORDS.set(key, rec);
-    this.byPfn.set(pfn, rec);
-    let set = this.byLabyrinth.get(labyrinthId);
+    fileRecord(key, rec);
+    this.#byPfn.set(pfn, rec);
+    let set = this.#byLabyrinth.get(labyrinthId);
     if (set === undefined) {
       set = new Set();
-      this.byLabyrinth.set(labyrinthId, set);
+      this.#byLabyrinth.set(labyrinthId, set);
     }
     set.add(rec);
     return key;
@@ -148,7 +151,7 @@ export class ExclusivePages {
 
   /** Resolve a key presented by labyrinth `labyrinthId`, or throw (changing nothing). */
   private check(labyrinthId: number, key: unknown, what: string): KeyRecord {
-    const rec = typeof key === 'object' && key !== null ? RECORDS.get(key) : undefined;
+    const rec = typeof key === 'object' && key !== null ? recordOf(key) : undefined;
     if (rec === undefined) {
       throw new ExclusivePageError('EXCL_FORGED_KEY', `Cannot ${what}: because the key was not minted by any exclusive-page allocator (forged)`);
     }
@@ -193,7 +196,7 @@ export class ExclusivePages {
    */
   gate(): (pfn: number, key: unknown) => boolean {
     return (pfn: number, key: unknown): boolean => {
-      const rec = typeof key === 'object' && key !== null ? RECORDS.get(key) : undefined;
+      const rec = typeof key === 'object' && key !== null ? recordOf(key) : undefined;
       if (rec === undefined || rec.mgr !== this || rec.revoked || rec.pfn !== pfn) return false;
       return (this.alloc.mm.flags[pfn]! & PG_exclusive) !== 0 && this.alloc.pageOwner(pfn) === rec.labyrinthId
         && this.alloc.pageGeneration(pfn) === rec.generation;
@@ -265,8 +268,8 @@ export class ExclusivePages {
   private forget(rec: KeyRecord, why: string): void {
     rec.revoked = true;
     rec.revokedBy = why;
-    this.byPfn.delete(rec.pfn);
-    this.byLabyrinth.get(rec.labyrinthId)?.delete(rec);
+    this.#byPfn.delete(rec.pfn);
+    this.#byLabyrinth.get(rec.labyrinthId)?.delete(rec);
   }
 
   /**
@@ -282,20 +285,20 @@ export class ExclusivePages {
 
   /** Wipe and free every block a holder (or, with holder < 0, a whole labyrinth) holds. Returns pages freed. */
   releaseAll(labyrinthId: number, holder: number, why: string, cpu = 0): number {
-    const set = this.byLabyrinth.get(labyrinthId);
+    const set = this.#byLabyrinth.get(labyrinthId);
     if (set === undefined) return 0;
     let nr = 0;
     for (const rec of Array.from(set)) {
       if (holder < 0 || rec.holder === holder) nr += this.release(rec, why, cpu);
     }
-    if (holder < 0) this.byLabyrinth.delete(labyrinthId);
+    if (holder < 0) this.#byLabyrinth.delete(labyrinthId);
     return nr;
   }
 
   /** Pages held by one holder of a labyrinth. */
   pagesHeldBy(labyrinthId: number, holder: number): number {
     let nr = 0;
-    for (const rec of this.byLabyrinth.get(labyrinthId) ?? []) if (rec.holder === holder) nr += 1 << rec.order;
+    for (const rec of this.#byLabyrinth.get(labyrinthId) ?? []) if (rec.holder === holder) nr += 1 << rec.order;
     return nr;
   }
 
@@ -311,7 +314,7 @@ export class ExclusivePages {
     const bad = (inv: string, msg: string): never => {
       throw new ExclusivePageError('EXCL_INVARIANT', `${inv}: ${msg}`);
     };
-    for (const [pfn, rec] of this.byPfn) {
+    for (const [pfn, rec] of this.#byPfn) {
       const f = m.flags[pfn]!;
       if ((f & (PG_exclusive | PG_unevictable)) !== (PG_exclusive | PG_unevictable) || (f & (PG_lru | PG_tail)) !== 0) bad('X1', `pfn ${pfn} flags 0x${f.toString(16)}`);
       if (m.refcount[pfn] !== 1) bad('X1', `pfn ${pfn} refcount ${m.refcount[pfn]} (an exclusive page is never aliased)`);
@@ -321,13 +324,13 @@ export class ExclusivePages {
         if (this.alloc.compound_head(t) !== pfn) bad('X3', `tail ${t} does not resolve to exclusive head ${pfn}`);
       }
       if (liveLabyrinths !== undefined && !liveLabyrinths.has(rec.labyrinthId)) bad('X5', `pfn ${pfn} is held by dead labyrinth ${rec.labyrinthId}`);
-      if (!this.byLabyrinth.get(rec.labyrinthId)?.has(rec)) bad('X4', `pfn ${pfn}'s key is not filed under its labyrinth`);
+      if (!this.#byLabyrinth.get(rec.labyrinthId)?.has(rec)) bad('X4', `pfn ${pfn}'s key is not filed under its labyrinth`);
     }
     for (let pfn = 0; pfn < m.nrPfn; pfn++) {
-      if ((m.flags[pfn]! & PG_exclusive) !== 0 && !this.byPfn.has(pfn)) bad('X4', `pfn ${pfn} is PG_exclusive without a live key`);
+      if ((m.flags[pfn]! & PG_exclusive) !== 0 && !this.#byPfn.has(pfn)) bad('X4', `pfn ${pfn} is PG_exclusive without a live key`);
     }
     let n = 0;
-    for (const set of this.byLabyrinth.values()) n += set.size;
-    if (n !== this.byPfn.size) bad('X4', `${n} keys filed by labyrinth, ${this.byPfn.size} by pfn`);
+    for (const set of this.#byLabyrinth.values()) n += set.size;
+    if (n !== this.#byPfn.size) bad('X4', `${n} keys filed by labyrinth, ${this.#byPfn.size} by pfn`);
   }
 }

@@ -341,8 +341,14 @@ export class MemoryAllocator {
     if (lock !== null) lock.unlock(0);
   }
 
-  /** Install the labyrinth layer's key check for exclusive pages (issue 5). */
-  setExclusiveGate(gate: ExclusiveGate | null): void {
+  /**
+   * Install the labyrinth layer's key check for exclusive pages (issue 5), once per attachment: a gate
+   * cannot be replaced (say by a permissive one) after it is set.
+   */
+  setExclusiveGate(gate: ExclusiveGate): void {
+    if (this.gate !== null) {
+      throw new AttachError('GATE_SET', 'Cannot install another exclusive-page gate: because this attachment already has one');
+    }
     this.gate = gate;
   }
 
@@ -667,6 +673,16 @@ export class MemoryAllocator {
     if (u8 === null || u8 === undefined) return;
     const off = pfn * PAGE_SIZE - this.startByte[c]!;
     u8.fill(value, off, off + nr * PAGE_SIZE);
+  }
+
+  /**
+   * Forget that pages [pfn, pfn + 2^order) were poisoned. A layer that allocates through the core
+   * directly (`mm.kernel.alloc_pages`, as the labyrinth's exclusive pages do) calls it for the block
+   * it takes, since its own wipe replaces the poison and the next check here would misread the zeros.
+   */
+  forgetPoison(pfn: number, order: number): void {
+    const poisoned = this.poisoned;
+    if (poisoned !== null) poisoned.fill(0, pfn, pfn + (1 << order));
   }
 
   /** Zero 2^order pages at pfn (the labyrinth layer wipes exclusive pages with it). */
