@@ -10,6 +10,7 @@ import { register as proc } from './proc.ts';
 import { register as explain } from './explain.ts';
 import { register as fragmentation } from './fragmentation.ts';
 import { register as replay } from './replay.ts';
+import { register as labyrinth } from './labyrinth.ts';
 
 export const COMMANDS: ReadonlyArray<(program: Command) => void> = [
   start,
@@ -19,4 +20,5 @@ export const COMMANDS: ReadonlyArray<(program: Command) => void> = [
   explain,
   fragmentation,
   replay,
+  labyrinth,
 ];
