@@ -224,3 +224,16 @@ test('the key registry cannot be reached through objects or fooled by patching b
   }
   assert.deepEqual(ta.read(k, 0, SECRET.length), SECRET);
 });
+
+test('stale_handle: a key whose page no longer carries its generation is refused (generation check)', () => {
+  const { alloc, ta, labs } = setup();
+  const k = key(ta.allocExclusive(GFP_KERNEL, 0));
+  const { pfn, generation } = ta.info(k);
+  // the page's generation changes behind the key's back (what a free and reallocation at this pfn does)
+  alloc.mm.prev[pfn] = generation + 1;
+  refusedUnchanged(alloc, () => ta.read(k, 0, 1), 'EXCL_STALE_KEY');
+  refusedUnchanged(alloc, () => ta.freeExclusive(k), 'EXCL_STALE_KEY');
+  alloc.mm.prev[pfn] = generation;
+  ta.freeExclusive(k);
+  labs.verify();
+});

@@ -140,3 +140,12 @@ test('a report without a kernel release gets the layout its printed names fit', 
   assert.equal(b.rules, 'v6.3');
   assert.ok(b.allocFlagNames.includes('ALLOC_NO_WATERMARKS')); // __GFP_MEMALLOC
 });
+
+test('6.12+ reports: the free highatomic pages (free_highatomic), not the reservation, are unusable', () => {
+  const e = explainReport(reportsOf('reports/001.txt')[0]!);
+  const normal = e.zones[0]!;
+  assert.equal(normal.name, 'Normal');
+  assert.equal(normal.check!.unusable, 8); // free_highatomic:32KB, not reserved_highatomic:2048KB
+  assert.equal(normal.check!.mark, 20077); // min 80308kB includes boost 28672kB
+  assert.equal(normal.outcome, 'watermark');
+});

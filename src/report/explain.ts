@@ -221,7 +221,8 @@ function zoneView(z: ReportZone, hzIdx: number, pageKb: number, notes: string[])
       if (i >= lr.length) { notes.push(`${z.name}: lowmem_reserve[] has no entry ${i}; using 0`); return 0; }
       return lr[i]!;
     },
-    nrReservedHighatomic: pagesOf(z, 'reserved_highatomic', pageKb) ?? 0,
+    // 6.12+ subtract the free pages on the highatomic lists (printed as free_highatomic), older kernels the reservation.
+    nrReservedHighatomic: pagesOf(z, 'free_highatomic', pageKb) ?? pagesOf(z, 'reserved_highatomic', pageKb) ?? 0,
     nrFreeCma: pagesOf(z, 'free_cma', pageKb) ?? 0,
     nrFree: (o: number) => (fa === undefined ? 0 : fa.nrFree[o] ?? 0),
     freeListNonEmpty: (o: number, mt: number) => {
