@@ -39,7 +39,7 @@ import {
   NSEC_PER_JIFFY, renderShowMem, renderWarnAlloc, warnAllocRateLimit, type RateLimit, type ShowMemInput, type MemInfoZone,
 } from '../report/warn_alloc.ts';
 import { mightAlloc, processContext, type ExecContext } from './context.ts';
-import { formatGfpFallback } from './gfp_names.ts';
+import { formatGfp61 } from './gfp_names.ts';
 
 /** 6.1's PF_MEMALLOC-free, non-rt gfp_to_alloc_flags. @kernel mm/page_alloc.c gfp_to_alloc_flags (6.1) */
 export function gfpToAllocFlagsSlow(gfp: number, migratetype: number, ctx: ExecContext): number {
@@ -69,7 +69,7 @@ export function gfpPfmemallocFlags(gfp: number, ctx: ExecContext, oomVictim: boo
 export interface PressureOptions {
   reclaim?: Partial<ReclaimOptions>;
   compaction?: Partial<CompactOptions>;
-  /** %pGg text of a mask (src/gfp formatGfp for 6.1); a built-in 6.1 table by default */
+  /** %pGg text of a mask (src/gfp formatGfp for 6.1); src/gfp formatGfp(mask, '6.1') by default */
   formatGfp?: (mask: number) => string;
   /** where reports go (dmesg): each line without a timestamp */
   printk?: (line: string) => void;
@@ -145,7 +145,7 @@ export class Pressure {
       for (const z of port.zones) t += z.managed;
       return t + this.reclaim.opts.swapPages;
     });
-    this.formatGfp = opts.formatGfp ?? formatGfpFallback;
+    this.formatGfp = opts.formatGfp ?? formatGfp61;
     this.printk = opts.printk ?? ((l) => { this.dmesg.push(l); });
     this.nofailBackoffNs = opts.nofailBackoffNs ?? 4_000_000;
     this.nofragmentPossible = port.zones.some((z) => z.zoneIdx === ZONE_DMA32 && z.managed > 0)

@@ -8,6 +8,9 @@ import { ZONE_DMA32 } from '../mm/constants.ts';
 import { Clock } from '../sim/clock.ts';
 import { Pressure, type PressureOptions } from '../alloc/slowpath.ts';
 import { NaiveBuddy } from './naive_buddy.ts';
+import { CorePort } from '../alloc/core_port.ts';
+import { createPageAllocator } from '../alloc/allocator.ts';
+import type { PageAllocatorPort } from './port.ts';
 import type { MemoryUser } from './oom_kill.ts';
 import type { LruPageOwner } from './vmscan.ts';
 
@@ -18,11 +21,51 @@ export function smallMachine(): NaiveBuddy {
   ]);
 }
 
-export interface Rig { port: NaiveBuddy; clock: Clock; p: Pressure }
+export type RigKind = 'naive' | 'core';
+export const RIG_KINDS: readonly RigKind[] = ['naive', 'core'];
 
-export function rig(opts: PressureOptions = {}, port: NaiveBuddy = smallMachine()): Rig {
+/** A machine under test: the port plus what the checks need from whichever allocator is behind it. */
+export interface TestPort extends PageAllocatorPort {
+  /** free pages, buddy lists and per-CPU lists together */
+  readonly totalFree: number;
+  verify(): void;
+  /** every byte of allocator state, for "nothing changed" checks */
+  stateBytes(): string;
+}
+
+export interface Rig { kind: RigKind; port: TestPort; clock: Clock; p: Pressure; managed: number }
+
+class NaiveTestPort extends NaiveBuddy implements TestPort {
+  stateBytes(): string { return Buffer.from(this.state).toString('base64') + Buffer.from(this.freeOrderOf).toString('base64'); }
+}
+
+class CoreTestPort extends CorePort implements TestPort {
+  private readonly a: ReturnType<typeof createPageAllocator>;
+  constructor(a: ReturnType<typeof createPageAllocator>) { super(a.kernel); this.a = a; }
+  get totalFree(): number { let n = 0; for (const z of this.zones) n += z.freePages + z.freePcp; return n; }
+  verify(): void { this.a.verify(); }
+  stateBytes(): string { return Buffer.from(new Uint8Array(this.a.kernel.snapshot())).toString('base64'); }
+}
+
+/**
+ * 'naive': 64 MiB, one DMA32 zone on the naive buddy oracle. 'core': the core allocator for a 128 MiB qemu-pc
+ * machine (DMA 3840 + DMA32 16637 managed pages), with its slow-path hooks wired to kswapd.
+ */
+export function rig(opts: PressureOptions = {}, kind: RigKind = 'naive'): Rig {
   const clock = new Clock();
-  return { port, clock, p: new Pressure(port, clock, opts) };
+  if (kind === 'naive') {
+    const n = smallMachine();
+    const port = Object.setPrototypeOf(n, NaiveTestPort.prototype) as NaiveTestPort;
+    return { kind, port, clock, p: new Pressure(port, clock, opts), managed: 16000 };
+  }
+  const a = createPageAllocator({ mem: '128M' });
+  const port = new CoreTestPort(a);
+  const p = new Pressure(port, clock, opts);
+  a.kernel.hooks = {
+    wakeAllKswapds: (order, gfp, hz) => p.wakeAllKswapds(order, gfp, hz),
+    wakeupKswapd: (_slot, order, hz) => p.kswapd[0]!.wakeup(0, order, hz),
+  };
+  return { kind, port, clock, p, managed: port.zones.reduce((s, z) => s + z.managed, 0) };
 }
 
 /** A task holding anonymous or file pages by handle; it follows moves and hears about reclaim. */
@@ -80,10 +123,9 @@ export class Task implements MemoryUser, LruPageOwner {
   }
 }
 
-/** Take pages straight from the buddy lists (ignoring watermarks) until the zone's free count is `leaveFree`. */
+/** Take pages straight from the free lists (ignoring watermarks) until `leaveFree` pages are free in all. */
 export function fillTo(r: Rig, leaveFree: number, each: (pfn: number) => void): void {
-  const z = r.port.zones[r.port.zones.length - 1]!;
-  while (z.freePages > leaveFree) {
+  while (r.port.totalFree > leaveFree) {
     const pfn = r.port.getPageFromFreelist(GFP_HIGHUSER_MOVABLE, 0, ALLOC_NO_WATERMARKS);
     if (pfn < 0) break;
     each(pfn);

@@ -123,10 +123,13 @@ export class OomKiller {
         + ` anon-rss:${kb(split.anon)}kB, file-rss:${kb(split.file)}kB, shmem-rss:${kb(split.shmem)}kB, UID:${uid}`
         + ` pgtables:${Math.floor((victim.pgtablesBytes?.() ?? 0) / 1024)}kB oom_score_adj:${victim.oomScoreAdj}`,
     ];
+    // the kill frees everything at once here, so the reaper finds nothing left
+    const reaped = `oom_reaper: reaped process ${victim.pid} (${victim.comm}), now anon-rss:0kB, file-rss:0kB, shmem-rss:0kB`;
     this.unregister(victim);
     victim.kill();
     this.killed++;
     this.ev.v[OOM_KILL]! += 1;
+    kill.push(reaped);
     const r: OomResult = { progress: true, victim, header, tasks, kill };
     this.reports.push(r);
     return r;

@@ -12,7 +12,7 @@ import {
   __GFP_NOFAIL, __GFP_NOWARN, __GFP_COMP,
 } from '../gfp/bits.ts';
 import { processContext, softirqContext, hardirqContext, SleepInAtomicError } from '../alloc/context.ts';
-import { rig, Task } from './_test_machine.ts';
+import { rig, Task, RIG_KINDS } from './_test_machine.ts';
 
 const SLEEPING = [GFP_KERNEL, GFP_NOFS, GFP_NOIO, GFP_HIGHUSER_MOVABLE];
 const MODIFIERS = [0, __GFP_NORETRY, __GFP_RETRY_MAYFAIL, __GFP_NOFAIL, __GFP_NOWARN];
@@ -38,10 +38,10 @@ const opArb: fc.Arbitrary<Op> = fc.oneof(
   fc.record({ k: fc.constant('bad' as const), gfp: fc.constantFrom(...SLEEPING) }),
 );
 
-test('random_tasks_and_contexts_keep_invariants_and_lose_no_page', () => {
+for (const kind of RIG_KINDS) test(`random_tasks_and_contexts_keep_invariants_and_lose_no_page [${kind}]`, () => {
   fc.assert(fc.property(fc.array(opArb, { minLength: 5, maxLength: 40 }), (ops) => {
-    const r = rig({ nofailBackoffNs: 4_000_000 });
-    const managed = r.port.zones.reduce((s, z) => s + z.managed, 0);
+    const r = rig({ nofailBackoffNs: 4_000_000 }, kind);
+    const managed = r.managed;
     const tasks = [0, 1, 2].map((i) => new Task(r, 1000 + i, `t${i}`, i === 2 ? -1000 : 0));
     for (const t of tasks) r.p.registerUser(t);
     const cacheOwner = new Task(r, 999, 'cache');
@@ -119,5 +119,5 @@ test('random_tasks_and_contexts_keep_invariants_and_lose_no_page', () => {
     r.clock.runUntil(r.clock.now + 2e9);
     check();
     void pendingSleepers;
-  }), { numRuns: 25 });
+  }), { numRuns: kind === 'core' ? 15 : 25 });
 });
