@@ -4,11 +4,23 @@
  * first byte" (the pattern of the peers' multi-thread measurement), then report.
  */
 import { parentPort, workerData } from 'node:worker_threads';
+import { readFileSync } from 'node:fs';
 import { attachAllocator, type MemoryHandle } from '../src/memory/memory_allocator.ts';
 import { GFP_KERNEL } from '../src/gfp/bits.ts';
 
-interface Job { handle: MemoryHandle; cpu: number; ops: number; ctl: Int32Array; seed: number }
-const { handle, cpu, ops, ctl, seed } = workerData as Job;
+interface Job { handle: MemoryHandle; cpu: number; ops: number; ctl: Int32Array; seed: number; cpuNs: Float64Array; index: number }
+const { handle, cpu, ops, ctl, seed, cpuNs, index } = workerData as Job;
+
+/** CPU time of this thread (utime + stime from /proc/thread-self/stat, clock ticks of 10 ms), in ns; 0 elsewhere. */
+function threadCpuNs(): number {
+  try {
+    const f = readFileSync('/proc/thread-self/stat', 'utf8');
+    const rest = f.slice(f.lastIndexOf(')') + 2).split(' ');
+    return (Number(rest[11]) + Number(rest[12])) * 1e7;
+  } catch {
+    return 0;
+  }
+}
 const mm = attachAllocator(handle, { cpu });
 const u8 = mm.backing.u8;
 const startByte = mm.backing.startByte;
@@ -37,7 +49,9 @@ for (;;) {
   const round = Atomics.load(ctl, 0);
   if (round === -1) break;
   if (round === 0) { Atomics.wait(ctl, 0, 0); continue; }
+  const c0 = threadCpuNs();
   x = step(ops, x);
+  cpuNs[index] = threadCpuNs() - c0;
   Atomics.add(ctl, 1, 1);
   Atomics.notify(ctl, 1);
   while (Atomics.load(ctl, 0) === round) Atomics.wait(ctl, 0, round);

@@ -107,15 +107,34 @@ async function bufferAllocUnsafePair(): Promise<number> {
   return sink > 0 ? s.p50 : s.p50;
 }
 
+/** Heap growth over 10^6 address pairs (after GC): the address API allocates nothing. */
+function heapGrowthAddressPairs(): number {
+  const gc = (globalThis as { gc?: () => void }).gc;
+  if (gc === undefined) return Number.NaN;
+  const mm = createAllocator({ memory: '1G' });
+  for (let i = 0; i < 10000; i++) mm.freePages(mm.allocPages(GFP_KERNEL, 0), 0);
+  gc();
+  const h0 = process.memoryUsage().heapUsed;
+  for (let i = 0; i < 1e6; i++) mm.freePages(mm.allocPages(GFP_KERNEL, 0), 0);
+  gc();
+  return Math.max(0, process.memoryUsage().heapUsed - h0);
+}
+
 // --- threads ---------------------------------------------------------------------------------
 
-interface ThreadRun { workers: number; slots: number[]; bestMops: number; medianMops: number; rounds: number[] }
+interface ThreadRun {
+  workers: number; slots: number[]; bestMops: number; medianMops: number; rounds: number[];
+  /** Median over rounds of the CPU time each step cost its thread (ns): contention shows here even when the machine is busy. */
+  cpuNsPerStep: number;
+}
 
 async function threads(slots: number[]): Promise<ThreadRun> {
   const mm = createAllocator({ memory: '1G', shared: true, cpus: 16 });
   const ctl = new Int32Array(new SharedArrayBuffer(8));
   const handle = mm.handle();
-  const ws = slots.map((cpu, i) => tsWorker(new URL('./_memory_worker.ts', import.meta.url), { handle, cpu, ops: OPS, ctl, seed: 0x9e3779b9 + i * 7919 }));
+  const cpuNs = new Float64Array(new SharedArrayBuffer(8 * slots.length));
+  const ws = slots.map((cpu, i) => tsWorker(new URL('./_memory_worker.ts', import.meta.url), { handle, cpu, ops: OPS, ctl, seed: 0x9e3779b9 + i * 7919, cpuNs, index: i }));
+  const perStep: number[] = [];
   await Promise.all(ws.map((w) => new Promise((resolve, reject) => { w.once('message', resolve); w.once('error', reject); })));
   const mops: number[] = [];
   for (let r = 1; r <= ROUNDS; r++) {
@@ -127,6 +146,9 @@ async function threads(slots: number[]): Promise<ThreadRun> {
     const ms = performance.now() - t0;
     Atomics.store(ctl, 0, 0);
     mops.push((slots.length * OPS) / ms / 1000);
+    let c = 0;
+    for (let i = 0; i < slots.length; i++) c += cpuNs[i]!;
+    perStep.push(c / (slots.length * OPS));
   }
   const done = ws.map((w) => new Promise((resolve) => w.once('message', resolve)));
   Atomics.store(ctl, 0, -1);
@@ -136,7 +158,8 @@ async function threads(slots: number[]): Promise<ThreadRun> {
   mm.drainLocalPages();
   mm.verify();
   const sorted = [...mops].sort((a, b) => a - b);
-  return { workers: slots.length, slots, bestMops: sorted[sorted.length - 1]!, medianMops: sorted[sorted.length >> 1]!, rounds: mops };
+  const ps = [...perStep].sort((a, b) => a - b);
+  return { workers: slots.length, slots, bestMops: sorted[sorted.length - 1]!, medianMops: sorted[sorted.length >> 1]!, rounds: mops, cpuNsPerStep: ps[ps.length >> 1]! };
 }
 
 /** Aggregate speed-up of 2 threads over 1 for pure arithmetic: the ceiling the machine allows right now. */
@@ -163,6 +186,7 @@ const r = {
   thingMallocAsViewPairNs: await thingViewPair(),
   arrayBufferPairNs: await arrayBufferPair(),
   bufferAllocUnsafePairNs: await bufferAllocUnsafePair(),
+  heapGrowthAddressPairsBytes: heapGrowthAddressPairs(),
 };
 const one = await threads([1]);
 const two = await threads([1, 2]);
@@ -175,6 +199,8 @@ const out = {
   threads2OverThreads1: two.bestMops / one.bestMops,
   threads2OverThreads1Median: two.medianMops / one.medianMops,
   machineTwoThreadScaling: machine,
+  threads1CpuNsPerStep: one.cpuNsPerStep,
+  threads2CpuNsPerStep: two.cpuNsPerStep,
   rounds: { one: one.rounds, two: two.rounds },
   loadAverage: os.loadavg()[0],
   cpus: os.cpus().length,
@@ -193,8 +219,10 @@ if (json) {
   console.log(`@thi.ng/malloc mallocAs('u8')/free(view)     ${f(r.thingMallocAsViewPairNs)} ns`);
   console.log(`new ArrayBuffer(4096) (GC)                   ${f(r.arrayBufferPairNs)} ns`);
   console.log(`Buffer.allocUnsafe(4096) (GC)                ${f(r.bufferAllocUnsafePairNs)} ns`);
+  console.log(`heap growth, 10^6 address pairs after GC  ${f(r.heapGrowthAddressPairsBytes)} B`);
   console.log(`1 worker                                     ${f(one.bestMops)} M/s  (median ${one.medianMops.toFixed(1)})`);
   console.log(`2 workers                                    ${f(two.bestMops)} M/s  (median ${two.medianMops.toFixed(1)})  ${out.threads2OverThreads1.toFixed(2)}× (goal ≥ 1.7)`);
+  console.log(`CPU time per step: 1 worker ${one.cpuNsPerStep.toFixed(0)} ns, 2 workers ${two.cpuNsPerStep.toFixed(0)} ns (equal = no cost of sharing)`);
   console.log(`machine: 2 threads of pure arithmetic        ${f(machine)} ×  (what this machine gives two threads right now)`);
   console.log(`load average ${out.loadAverage.toFixed(1)} on ${out.cpus} CPUs`);
 }
