@@ -162,6 +162,13 @@ export class PageAllocator {
   /** Zone type (ZONE_*) per slot. */
   private readonly zoneType: Int32Array;
   private readonly views: ZoneView[];
+  /** Preferred zone slot per (node, highest_zoneidx): node * 8 + hz; -1 when none. */
+  private readonly prefZone: Int32Array;
+  /** alloc_flags_nofragment's ALLOC_NOFRAGMENT per (node, highest_zoneidx). */
+  private readonly nofrag: Int32Array;
+  /** Float64 indexes of numa_hit and numa_local per zone slot. */
+  private readonly evNumaHit: Int32Array;
+  private readonly evNumaLocal: Int32Array;
   private readonly pcpThp: boolean;
   private readonly base: number;
   hooks: SlowPathHooks;
@@ -198,6 +205,26 @@ export class PageAllocator {
         }
       }
       this.zonelists.push(Int32Array.from(list));
+    }
+    this.prefZone = new Int32Array(this.nrNodes * 8).fill(-1);
+    this.nofrag = new Int32Array(this.nrNodes * 8);
+    for (let n = 0; n < this.nrNodes; n++) {
+      const zl = this.zonelists[n]!;
+      for (let hz = 0; hz < MAX_NR_ZONES; hz++) {
+        let pref = -1;
+        for (let i = 0; i < zl.length; i++) if (this.zoneType[zl[i]!]! <= hz) { pref = zl[i]!; break; }
+        this.prefZone[n * 8 + hz] = pref;
+        // alloc_flags_nofragment: the preferred zone is Normal (and, on NUMA, a DMA32 zone is populated)
+        if (pref >= 0 && this.zoneType[pref] === ZONE_NORMAL && (this.nrNodes === 1 || this.hasPopulatedZone(n, ZONE_DMA32))) {
+          this.nofrag[n * 8 + hz] = ALLOC_NOFRAGMENT;
+        }
+      }
+    }
+    this.evNumaHit = new Int32Array(mm.nrZones);
+    this.evNumaLocal = new Int32Array(mm.nrZones);
+    for (let z = 0; z < mm.nrZones; z++) {
+      this.evNumaHit[z] = mm.zev(z, ZE_NUMA_HIT);
+      this.evNumaLocal[z] = mm.zev(z, ZE_NUMA_LOCAL);
     }
   }
 
@@ -236,6 +263,7 @@ export class PageAllocator {
     ints[H_MOBILITY_DISABLED] = totalManaged < pageblock_nr_pages * MIGRATE_TYPES ? 1 : 0;
     // Every pageblock starts MOVABLE (memmap_init_range).
     mm.pbmt.fill(MIGRATE_MOVABLE);
+    mm.buildZoneIndex();
     const a = new PageAllocator(mm, opts.hooks ?? {});
     for (let z = 0; z < order.length; z++) {
       a.setZoneWatermarks(z, opts.watermarks[order[z]!]!);
@@ -353,18 +381,10 @@ export class PageAllocator {
     const mt = m.ints[H_MOBILITY_DISABLED] !== 0 ? 0 : (gfp & 0x18) >>> 3;
     const hz = GFP_ZONE_TABLE[gfp & 0xf]!;
     const node = this.nrNodes === 1 ? 0 : this.cpuToNode(cpu);
-    const zl = this.zonelists[node]!;
-    let preferred = -1;
-    for (let i = 0; i < zl.length; i++) {
-      if (this.zoneType[zl[i]!]! <= hz) { preferred = zl[i]!; break; }
-    }
+    const preferred = this.prefZone[node * 8 + hz]!;
     if (preferred < 0) return this.fail(FAIL_NO_ZONE, gfp, order, mt, -1);
-    // alloc_flags_nofragment: kswapd bit, and NOFRAGMENT when the preferred zone is Normal
-    // (with a populated DMA32 below it on multi-node machines).
-    let allocFlags = ALLOC_WMARK_LOW | (gfp & __GFP_KSWAPD_RECLAIM);
-    if (this.zoneType[preferred] === ZONE_NORMAL && (this.nrNodes === 1 || this.hasPopulatedZone(node, ZONE_DMA32))) {
-      allocFlags |= ALLOC_NOFRAGMENT;
-    }
+    // alloc_flags_nofragment: the kswapd bit, and NOFRAGMENT when the preferred zone is Normal
+    const allocFlags = ALLOC_WMARK_LOW | (gfp & __GFP_KSWAPD_RECLAIM) | this.nofrag[node * 8 + hz]!;
     this.sawWmarkOk = false;
     let pfn = this.get_page_from_freelist(gfp, order, allocFlags, hz, mt, cpu, node);
     if (pfn < 0) pfn = this.slowpathNonBlocking(gfp, order, hz, mt, cpu, node, preferred);
@@ -532,12 +552,12 @@ export class PageAllocator {
   private zoneStatistics(preferred: number, z: number, cpu: number): void {
     const m = this.mm;
     const ev = m.ev;
-    const zn = m.ints[m.zoneBase + z * Z_STRIDE + Z_NODE]!;
     if (this.nrNodes === 1) {
-      ev[m.zev(z, ZE_NUMA_HIT)] += 1;
-      ev[m.zev(z, ZE_NUMA_LOCAL)] += 1;
+      ev[this.evNumaHit[z]!] += 1;
+      ev[this.evNumaLocal[z]!] += 1;
       return;
     }
+    const zn = m.ints[m.zoneBase + z * Z_STRIDE + Z_NODE]!;
     if (zn === m.ints[m.zf(preferred, Z_NODE)]) ev[m.zev(z, ZE_NUMA_HIT)] += 1;
     else {
       ev[m.zev(z, ZE_NUMA_MISS)] += 1;
@@ -889,6 +909,34 @@ export class PageAllocator {
     return true;
   }
 
+  /** Head pfn of the free buddy block containing pfn, or -1 when pfn is not in a free block. */
+  freeBlockHead(pfn: number): number {
+    const m = this.mm;
+    if (!(pfn >= 0 && pfn < m.nrPfn)) return -1;
+    for (let o = 0; o < MAX_ORDER; o++) {
+      const head = pfn & ~((1 << o) - 1);
+      if ((m.flags[head]! & PG_buddy) !== 0) return (m.order[head]! & ORDER_MASK) >= o ? head : -1;
+      if ((m.flags[head]! | m.refcount[head]!) !== 0) return -1;
+    }
+    return -1;
+  }
+
+  /**
+   * Unlink a whole free block without splitting it (compaction isolating a free page, unseen by
+   * kmem tracepoints); it becomes an allocated block of unknown owner. Returns its order, or -1.
+   */
+  removeFreeBlock(head: number): number {
+    const m = this.mm;
+    if (!(head >= 0 && head < m.nrPfn) || (m.flags[head]! & PG_buddy) === 0) return -1;
+    const packed = m.order[head]!;
+    const order = packed & ORDER_MASK;
+    const z = m.pageZone(head);
+    delPageFromFreeList(m, z, head);
+    if ((packed >>> MT_SHIFT) !== MIGRATE_ISOLATE) m.ints[m.zf(z, Z_NR_FREE_PAGES)] -= 1 << order;
+    this.prepNewPage(head, order, 0, packed >>> MT_SHIFT);
+    return order;
+  }
+
   /**
    * Set the migratetype of the pageblock holding pfn (free blocks stay on their lists; use
    * before initFreeRuns, or to mirror an mm_page_alloc_extfrag ownership change).
@@ -917,8 +965,9 @@ export class PageAllocator {
 
   /**
    * Reset every zone to: free exactly the given pfn runs (greedy maximal aligned blocks per zone,
-   * on the lists of each pageblock's type), every other managed page allocated as an order-0
-   * page of unknown owner. Reserved pages stay reserved; pcp lists are emptied.
+   * on the lists of each pageblock's type), every other page allocated as an order-0 page of
+   * unknown owner, or left reserved where the spec placed reserved pages outside the runs.
+   * pcp lists are emptied.
    */
   initFreeRuns(runs: ReadonlyArray<PfnRun>): void {
     const m = this.mm;
@@ -953,10 +1002,10 @@ export class PageAllocator {
       while (p < e) {
         const z = m.pageZone(p);
         if (z < 0) { p++; continue; }
-        const zEnd = Math.min(e, m.ints[m.zf(z, Z_END_PFN)]!);
-        let q = p;
-        while (q < zEnd && (m.flags[q]! & PG_reserved) === 0) q++;
+        // the runs are the truth (e.g. KPF_BUDDY pages): a page this spec had placed as reserved is free
+        const q = Math.min(e, m.ints[m.zf(z, Z_END_PFN)]!);
         for (let r = p; r < q; r++) {
+          m.flags[r] = 0;
           m.refcount[r] = 0;
           m.order[r] = 0;
         }

@@ -11,8 +11,8 @@
  *   [Int32 header | Int32 zone blocks | Int32 pcp blocks] [Float64 events] [Int32 next] [Int32 prev]
  *   [Uint16 refcount] [Uint8 flags] [Uint8 order] [Uint8 pageblock migratetype]
  *
- * Per page: next 4 B + prev 4 B + refcount 2 B + flags 1 B + order 1 B = 12 bytes (+ 1/512 B for the
- * pageblock byte). `next`/`prev` are list links while the page heads a free block or sits on a pcp
+ * Per page: next 4 B + prev 4 B + refcount 2 B + flags 1 B + order 1 B = 12 bytes (+ 2/512 B for the
+ * pageblock bytes). `next`/`prev` are list links while the page heads a free block or sits on a pcp
  * list; an allocated head reuses them: `next` = owner id, `prev` = generation (allocation sequence
  * number). A compound tail stores its head pfn in `next`.
  *
@@ -47,7 +47,9 @@ export const H_LOCK = 14;
 export const HEADER_INTS = 32;
 
 export const MEMMAP_MAGIC = 0x4c42594e; // "LBYN"
-export const LAYOUT_VERSION = 1;
+export const LAYOUT_VERSION = 2;
+/** pbZone value of a pageblock that is not wholly inside one zone. */
+export const PB_ZONE_SLOW = 255;
 
 // ---------------------------------------------------------------------------------------------
 // Zone block (Int32 slots, one block per populated-or-listed zone)
@@ -134,6 +136,7 @@ export interface MemMapLayout {
   flagsOff: number;
   orderOff: number;
   pbOff: number;
+  pbZoneOff: number;
   totalBytes: number;
 }
 
@@ -155,10 +158,11 @@ export function computeLayout(nrPfn: number, nrZones: number, nrCpus: number): M
   const flagsOff = refOff + nrPfn * 2;
   const orderOff = flagsOff + nrPfn;
   const pbOff = orderOff + nrPfn;
-  const totalBytes = align8(pbOff + nrPageblocks);
+  const pbZoneOff = pbOff + nrPageblocks;
+  const totalBytes = align8(pbZoneOff + nrPageblocks);
   return {
     nrPfn, nrZones, nrCpus, nrSentinels, nrPageblocks, intsOff, intsLen, evOff, evLen,
-    nextOff, prevOff, refOff, flagsOff, orderOff, pbOff, totalBytes,
+    nextOff, prevOff, refOff, flagsOff, orderOff, pbOff, pbZoneOff, totalBytes,
   };
 }
 
@@ -218,6 +222,11 @@ export class MemMap {
   readonly order: Uint8Array;
   /** Migratetype of each pageblock (pfn >> pageblock_order). */
   readonly pbmt: Uint8Array;
+  /**
+   * Zone slot of each pageblock that lies wholly inside one zone; PB_ZONE_SLOW when it straddles a
+   * zone edge or a hole (pageZone then compares spans).
+   */
+  readonly pbZone: Uint8Array;
   /** Not in the buffer: this attachment's tracepoint sink, or null (tracing off). */
   tracer: KmemTracepoints | null;
   /** Not in the buffer: this attachment's zone lock (workers), or null (single thread). */
@@ -251,6 +260,7 @@ export class MemMap {
     this.flags = new Uint8Array(buffer, layout.flagsOff, layout.nrPfn);
     this.order = new Uint8Array(buffer, layout.orderOff, layout.nrPfn);
     this.pbmt = new Uint8Array(buffer, layout.pbOff, layout.nrPageblocks);
+    this.pbZone = new Uint8Array(buffer, layout.pbZoneOff, layout.nrPageblocks);
     this.tracer = null;
     this.zoneLock = null;
     this.seqWords = this.ints;
@@ -307,8 +317,27 @@ export class MemMap {
   pcpList(z: number, cpu: number, pindex: number): number {
     return this.pcpSentBase + (z * this.nrCpus + cpu) * NR_PCP_LISTS + pindex;
   }
+  /** Fill pbZone from the zone spans (after the zone blocks are written). */
+  buildZoneIndex(): void {
+    const ints = this.ints;
+    const pbSize = 1 << pageblock_order;
+    this.pbZone.fill(PB_ZONE_SLOW);
+    for (let z = 0; z < this.nrZones; z++) {
+      const zb = this.zoneBase + z * Z_STRIDE;
+      const start = ints[zb + Z_START_PFN]!;
+      const end = Math.min(ints[zb + Z_END_PFN]!, this.nrPfn);
+      for (let pb = Math.ceil(start / pbSize); (pb + 1) * pbSize <= end; pb++) this.pbZone[pb] = z;
+    }
+  }
+
   /** The zone slot whose span holds pfn, or -1 (a hole between zones, or out of range). */
   pageZone(pfn: number): number {
+    const fast = this.pbZone[pfn >>> pageblock_order];
+    if (fast !== undefined && fast !== PB_ZONE_SLOW) return fast;
+    return this.pageZoneSlow(pfn);
+  }
+
+  private pageZoneSlow(pfn: number): number {
     const ints = this.ints;
     let zb = this.zoneBase;
     for (let z = 0; z < this.nrZones; z++, zb += Z_STRIDE) {
