@@ -190,3 +190,21 @@ test('free_one_page_does_not_merge_highatomic_with_normal_pageblocks', () => {
   verify(a);
   void freeOnePage; void FPI_NONE;
 });
+
+test('atomic_order0_ignores_watermark_boost_at_min', () => {
+  const a = smallMachine();
+  const wm = a.watermarks(0);
+  while (a.alloc_pages(GFP_KERNEL, 0) >= 0);
+  const boost = a.zoneGauges(0).watermarkBoost;
+  assert.ok(boost > 0, 'the first unmovable fallback boosted the watermark');
+  // order-1 atomic requests see the boosted mark (min + boost), reduced to 3/8
+  const b = smallMachine();
+  while (b.alloc_pages(GFP_KERNEL, 0) >= 0);
+  while (b.alloc_pages(GFP_ATOMIC, 1) >= 0);
+  const boostedFloor = effectiveMin(wm.min + boost, ALLOC_HIGH | ALLOC_HARDER);
+  assert.ok(b.nrFreePages(0) <= boostedFloor + 2 && b.nrFreePages(0) > effectiveMin(wm.min, ALLOC_HIGH | ALLOC_HARDER) + 2);
+  // order-0 __GFP_ATOMIC retries against the unboosted min (zone_watermark_fast, 6.1)
+  while (a.alloc_pages(GFP_ATOMIC, 0) >= 0);
+  assert.equal(a.nrFreePages(0), effectiveMin(wm.min, ALLOC_HIGH | ALLOC_HARDER));
+  verify(a);
+});

@@ -168,6 +168,12 @@ function run(seed: number, steps: number): void {
 
 test('random_operations_against_the_oracle_with_verify_after_each (10^5 ops)', () => {
   fc.assert(fc.property(fc.integer({ min: 0, max: 0x7fffffff }), (seed) => {
-    run(seed, 1000);
+    try {
+      run(seed, 1000);
+    } catch (e) {
+      // the seed and step are in the message; rerun one seed with run(seed, 1000)
+      console.error(`core property test failed: ${(e as Error).message}`);
+      throw e;
+    }
   }), { numRuns: 100 });
 });

@@ -43,6 +43,9 @@ test('bytes_and_views_are_bounded_by_the_allocation', () => {
   assert.equal(code(() => mm.bytes(4096, 1)), 'NOT_ALLOCATED', 'pfn 1 is reserved (BIOS)');
   assert.equal(code(() => mm.bytes(2 ** 45, 1)), 'OUT_OF_RANGE');
   assert.equal(code(() => mm.bytes(p + 0.5, 1)), 'BAD_ADDRESS');
+  assert.equal(code(() => mm.bytes(p, 1.5)), 'BAD_LENGTH');
+  assert.equal(code(() => mm.bytes(p, -5)), 'BAD_LENGTH');
+  assert.equal(code(() => mm.f64(p, 2.5)), 'BAD_LENGTH');
   const view = mm.bytes(p, 16);
   mm.freePages(p, 3);
   assert.equal(code(() => mm.bytes(p, 1)), 'NOT_ALLOCATED', 'use after free is refused');
@@ -239,6 +242,24 @@ test('wasm_backing_grows_a_shared_memory_on_demand', () => {
   const b = u.allocPages(GFP_ATOMIC, 0);
   u.bytes(b)[5] = 5;
   assert.equal(new Uint8Array(own.buffer)[b - u.backing.wasmStartPfn * 4096 + 5], 5, 'the bytes live in the given memory');
+});
+
+test('a_thread_frees_into_a_wasm_memory_another_thread_grew', () => {
+  // Two attachments (as two threads would have): the second caches the memory before the first grows it.
+  const mm = createAllocator({ memory: '128M', backing: 'wasm', shared: true, cpus: 2, initOnFree: true });
+  const w = attachAllocator(mm.handle());
+  const before = w.backing.backedEndPfn;
+  const blocks: number[] = [];
+  for (let i = 0; i < 12; i++) blocks.push(mm.allocPages(GFP_KERNEL, 10));
+  const last = blocks[blocks.length - 1]!;
+  assert.ok(mm.virt_to_page(last) + 1024 > before, 'the block lies past what the second attachment has seen');
+  const held = mm.bytes(last);
+  held.fill(7);
+  w.freePages(last, 10);
+  assert.ok(held.every((b) => b === 0), 'init_on_free zeroed the block through the refreshed memory');
+  for (const b of blocks.slice(0, -1)) w.freePages(b, 10);
+  w.detach();
+  mm.verify();
 });
 
 test('exclusive_pages_open_only_through_the_gate_with_their_key', () => {

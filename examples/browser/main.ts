@@ -24,11 +24,12 @@ async function main(): Promise<void> {
   const view = mm.bytes(page, 4096);
   view.set([76, 97, 98, 121]); // "Laby"
   const handle = mm.handle();
+  const ready = new Int32Array(new SharedArrayBuffer(4));
   const reports = await Promise.all([1, 2].map((id) => new Promise<WorkerReport>((resolve, reject) => {
     const w = new Worker(new URL('./worker.js', import.meta.url), { type: 'module' });
     w.onmessage = (e: MessageEvent<WorkerReport>) => { resolve(e.data); w.terminate(); };
     w.onerror = (e) => reject(new Error(e.message));
-    w.postMessage({ handle, id, ops: 20000 });
+    w.postMessage({ handle, id, ops: 20000, ready });
   })));
   mm.freePages(page, 0);
   mm.drainLocalPages();

@@ -1,9 +1,12 @@
 /** Web Worker of the browser example: attach to the shared allocator and churn pages of orders 0..3. */
 import { attachAllocator, GFP_ATOMIC, GFP_KERNEL, type MemoryHandle } from '../../src/index.ts';
 
-self.onmessage = (e: MessageEvent<{ handle: MemoryHandle; id: number; ops: number }>) => {
-  const { handle, id, ops } = e.data;
+self.onmessage = (e: MessageEvent<{ handle: MemoryHandle; id: number; ops: number; ready: Int32Array }>) => {
+  const { handle, id, ops, ready } = e.data;
   const mm = attachAllocator(handle);
+  // Both workers attach before either runs (and detaches), so that they really share the allocator.
+  Atomics.add(ready, 0, 1);
+  while (Atomics.load(ready, 0) < 2) Atomics.wait(ready, 0, Atomics.load(ready, 0), 10);
   const live: number[] = [];
   const orders: number[] = [];
   const errors: string[] = [];

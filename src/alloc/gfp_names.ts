@@ -7,6 +7,3 @@ import { formatGfp } from '../gfp/format.ts';
 export function formatGfp61(mask: number): string {
   return formatGfp(mask >>> 0, '6.1');
 }
-
-/** The earlier name of formatGfp61 (kept: src/labyrinth uses it). */
-export const formatGfpFallback = formatGfp61;

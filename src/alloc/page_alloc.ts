@@ -7,6 +7,10 @@
  *   __alloc_pages_slowpath (non-sleeping part), __free_pages, free_the_page, free_unref_page, __free_pages_ok,
  *   free_unref_page_list, split_page, drain_all_pages (Linux 6.1)
  *
+ * 6.12 differs: gfp_to_alloc_flags gives ALLOC_NON_BLOCK / ALLOC_MIN_RESERVE / ALLOC_HIGHATOMIC (no
+ * __GFP_ATOMIC since 6.3), the order-0 boost bypass tests ALLOC_MIN_RESERVE, highatomic pageblocks are
+ * reserved on ALLOC_HIGHATOMIC and taken first by rmqueue_buddy, and pcp refills use nr_pcp_alloc.
+ *
  * Hot-path rules (docs/STYLE): numbers in, numbers out; no allocation. A failure is `-1` plus a
  * reason code in the buffer header, described on demand by `describeAllocFailure()`.
  *

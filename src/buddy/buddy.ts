@@ -3,6 +3,10 @@
  * free a block and merge it with its buddies (__free_one_page).
  * @kernel mm/page_alloc.c expand, __rmqueue_smallest, __rmqueue, __free_one_page, buddy_merge_likely (6.1)
  *
+ * 6.12 differs: free pages are accounted per migratetype (account_freepages, nr_free_highatomic), the
+ * merge check across pageblocks uses the buddy's pageblock type for both sides, and expand() is
+ * split into page_del_and_expand.
+ *
  * These run "under zone->lock": callers keep NR_FREE_PAGES right (__free_one_page adds, the
  * allocation side subtracts in rmqueue_bulk / rmqueue_buddy as in the kernel).
  */

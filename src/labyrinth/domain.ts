@@ -26,7 +26,7 @@ import {
 } from '../gfp/bits.ts';
 import type { PageAllocator } from '../alloc/page_alloc.ts';
 import { PAGE_ALLOC_COSTLY_ORDER, PAGE_SIZE } from '../mm/constants.ts';
-import { formatGfpFallback } from '../alloc/gfp_names.ts';
+import { formatGfp61 } from '../alloc/gfp_names.ts';
 import { verify as verifyCore } from '../debug/verify.ts';
 import { ExclusivePageError } from '../errors.ts';
 import { ExclusivePages, ExclusiveKey, type ExclusiveAllocFailure, type ExclusiveInfo } from './exclusive.ts';
@@ -158,7 +158,7 @@ export class Labyrinths {
   constructor(alloc: PageAllocator, opts: LabyrinthsOptions = {}) {
     this.alloc = alloc;
     this.exclusive = new ExclusivePages(alloc, opts.bytes ?? new SimPageBytes());
-    this.formatGfp = opts.formatGfp ?? formatGfpFallback;
+    this.formatGfp = opts.formatGfp ?? formatGfp61;
     this.printk = opts.printk ?? (() => {});
     this.onOomKill = opts.onOomKill;
     this.registerUser = opts.registerUser;

@@ -470,10 +470,10 @@ export class MemoryAllocator {
     const m = this.mm;
     if (pfn >= 0 && pfn < this.nrPfn && (m.flags[pfn]! & NO_ACCESS) === 0 && m.refcount[pfn] !== 0 && Math.floor(rel) === rel) {
       const end = (pfn + (1 << (m.order[pfn]! & ORDER_MASK))) * PAGE_SIZE;
-      const n = nbytes < 0 ? end - rel : nbytes;
+      const n = nbytes === -1 ? end - rel : nbytes;
       const c = pfn >>> CHUNK_SHIFT;
       const buf = this.bufs[c]!;
-      if (rel + n <= end && buf !== null) {
+      if (rel + n <= end && (n | 0) === n && n >= 0 && buf !== null) {
         const off = rel - this.startByte[c]!;
         if (off + n <= buf.byteLength) return new Uint8Array(buf, off, n);
       }
@@ -485,7 +485,10 @@ export class MemoryAllocator {
   /** A typed array of `count` elements at addr (default: to the end of the allocation). addr must be aligned. */
   view<T>(ctor: TypedArrayConstructor<T>, addr: number, count = -1, key?: unknown): T {
     const size = ctor.BYTES_PER_ELEMENT;
-    this.locate(addr, count < 0 ? -1 : count * size, size, key);
+    if (count !== -1 && !(Number.isInteger(count) && count >= 0)) {
+      throw new MemoryAccessError('BAD_LENGTH', addr, 0, `the element count ${count} is not a count`);
+    }
+    this.locate(addr, count === -1 ? -1 : count * size, size, key);
     return new ctor(this.hitBuf!, this.hitOff, Math.floor(this.hitLen / size));
   }
 
@@ -528,10 +531,10 @@ export class MemoryAllocator {
     if (pfn >= 0 && pfn < this.nrPfn && (m.flags[pfn]! & NO_ACCESS) === 0 && m.refcount[pfn] !== 0 && rel % align === 0
       && Math.floor(rel) === rel) {
       const end = (pfn + (1 << (m.order[pfn]! & ORDER_MASK))) * PAGE_SIZE;
-      const n = nbytes < 0 ? end - rel : nbytes;
+      const n = nbytes === -1 ? end - rel : nbytes;
       const c = pfn >>> CHUNK_SHIFT;
       const buf = this.bufs[c]!;
-      if (rel + n <= end && buf !== null) {
+      if (rel + n <= end && (n | 0) === n && n >= 0 && buf !== null) {
         const off = rel - this.startByte[c]!;
         if (off + n <= buf.byteLength) {
           this.hitBuf = buf;
@@ -669,6 +672,8 @@ export class MemoryAllocator {
   /** kernel_init_pages / memset over pages [pfn, pfn + nr). */
   private fillPages(pfn: number, nr: number, value: number): void {
     const c = pfn >>> CHUNK_SHIFT;
+    // A shared wasm memory may have been grown by another thread since this one last looked.
+    if (this.backing.kind === 'wasm' && pfn + nr > this.backing.backedEndPfn) this.backing.ensureBacked(pfn + nr);
     const u8 = this.backing.u8[c];
     if (u8 === null || u8 === undefined) return;
     const off = pfn * PAGE_SIZE - this.startByte[c]!;

@@ -9,61 +9,11 @@
  */
 import type { KmemTracepoints } from '../mm/memmap.ts';
 import { pageblock_order } from '../mm/constants.ts';
+import { showGfpFlags } from '../gfp/format.ts';
 
-/** show_gfp_flags() name table of 6.1 (composites first), as in the fixture's format file. */
-const GFP_NAMES_6_1: ReadonlyArray<readonly [number, string]> = [
-  [0x1c24ca, 'GFP_TRANSHUGE'],
-  [0x1c20ca, 'GFP_TRANSHUGE_LIGHT'],
-  [0x100cca, 'GFP_HIGHUSER_MOVABLE'],
-  [0x100cc2, 'GFP_HIGHUSER'],
-  [0x100cc0, 'GFP_USER'],
-  [0x400cc0, 'GFP_KERNEL_ACCOUNT'],
-  [0xcc0, 'GFP_KERNEL'],
-  [0xc40, 'GFP_NOFS'],
-  [0xa20, 'GFP_ATOMIC'],
-  [0xc00, 'GFP_NOIO'],
-  [0x800, 'GFP_NOWAIT'],
-  [0x1, 'GFP_DMA'],
-  [0x2, '__GFP_HIGHMEM'],
-  [0x4, 'GFP_DMA32'],
-  [0x20, '__GFP_HIGH'],
-  [0x200, '__GFP_ATOMIC'],
-  [0x40, '__GFP_IO'],
-  [0x80, '__GFP_FS'],
-  [0x2000, '__GFP_NOWARN'],
-  [0x4000, '__GFP_RETRY_MAYFAIL'],
-  [0x8000, '__GFP_NOFAIL'],
-  [0x10000, '__GFP_NORETRY'],
-  [0x40000, '__GFP_COMP'],
-  [0x100, '__GFP_ZERO'],
-  [0x80000, '__GFP_NOMEMALLOC'],
-  [0x20000, '__GFP_MEMALLOC'],
-  [0x100000, '__GFP_HARDWALL'],
-  [0x200000, '__GFP_THISNODE'],
-  [0x10, '__GFP_RECLAIMABLE'],
-  [0x8, '__GFP_MOVABLE'],
-  [0x400000, '__GFP_ACCOUNT'],
-  [0x1000, '__GFP_WRITE'],
-  [0xc00, '__GFP_RECLAIM'],
-  [0x400, '__GFP_DIRECT_RECLAIM'],
-  [0x800, '__GFP_KSWAPD_RECLAIM'],
-  [0x800000, '__GFP_ZEROTAGS'],
-];
-
-/** show_gfp_flags() of 6.1: `none` for 0, names joined by `|`, leftover bits as 0x… */
+/** show_gfp_flags() of 6.1 (the trace table, `none` for 0), from the per-version layouts of src/gfp. */
 export function showGfpFlags61(gfp: number): string {
-  if (gfp === 0) return 'none';
-  let rest = gfp >>> 0;
-  const out: string[] = [];
-  for (const [mask, name] of GFP_NAMES_6_1) {
-    if (rest === 0) break;
-    if ((rest & mask) >>> 0 === mask) {
-      out.push(name);
-      rest = (rest & ~mask) >>> 0;
-    }
-  }
-  if (rest !== 0) out.push(`0x${rest.toString(16)}`);
-  return out.join('|');
+  return showGfpFlags(gfp >>> 0, '6.1');
 }
 
 export interface KmemTracerOptions {
