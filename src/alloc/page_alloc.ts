@@ -382,6 +382,27 @@ export class PageAllocator {
   alloc_pages(gfp: number, order: number, cpu = 0): number {
     const m = this.mm;
     m.ev[EV_ALLOC_CALLS] += 1;
+    if (order === 0 && (gfp & __GFP_EXCL) === 0 && this.nrNodes === 1) {
+      // the order-0 pcp fast path: the same steps as below, in code V8 inlines
+      const hz = GFP_ZONE_TABLE[gfp & 0xf]!;
+      const z = this.prefZone[hz]!;
+      if (z >= 0) {
+        const mt = m.ints[H_MOBILITY_DISABLED] !== 0 ? 0 : (gfp & 0x18) >>> 3;
+        this.sawWmarkOk = false;
+        const pfn = this.rmqueueOrder0Fast(z, hz, mt, cpu);
+        if (pfn >= 0) {
+          this.allocatedOrder0(pfn, z, mt);
+          if (m.tracer !== null) m.tracer.pageAlloc(pfn, 0, gfp, mt);
+          return pfn;
+        }
+      }
+    }
+    return this.allocPages(gfp, order, cpu);
+  }
+
+  /** alloc_pages after the fast path declined (EV_ALLOC_CALLS already counted). */
+  private allocPages(gfp: number, order: number, cpu: number): number {
+    const m = this.mm;
     if (order >= MAX_ORDER || order < 0) return this.fail(FAIL_ORDER, gfp, order, -1, -1);
     if ((gfp & __GFP_EXCL) !== 0) return this.fail(FAIL_EXCL_NEEDS_KEY, gfp, order, -1, -1);
     const mt = m.ints[H_MOBILITY_DISABLED] !== 0 ? 0 : (gfp & 0x18) >>> 3;
@@ -392,8 +413,7 @@ export class PageAllocator {
     // alloc_flags_nofragment: the kswapd bit, and NOFRAGMENT when the preferred zone is Normal
     const allocFlags = ALLOC_WMARK_LOW | (gfp & __GFP_KSWAPD_RECLAIM) | this.nofrag[node * 8 + hz]!;
     this.sawWmarkOk = false;
-    let pfn = order === 0 ? this.rmqueueOrder0Fast(gfp, preferred, hz, mt, cpu) : -1;
-    if (pfn < 0) pfn = this.get_page_from_freelist(gfp, order, allocFlags, hz, mt, cpu, node);
+    let pfn = this.get_page_from_freelist(gfp, order, allocFlags, hz, mt, cpu, node);
     if (pfn < 0) pfn = this.slowpathNonBlocking(gfp, order, hz, mt, cpu, node, preferred);
     if (m.tracer !== null) m.tracer.pageAlloc(pfn, order, gfp, mt);
     return pfn;
@@ -407,7 +427,7 @@ export class PageAllocator {
    * general path has more to do (watermark not met by the shortcut, empty list: refill, next zone).
    * @kernel mm/page_alloc.c get_page_from_freelist, zone_watermark_fast, rmqueue_pcplist, zone_statistics
    */
-  private rmqueueOrder0Fast(gfp: number, z: number, hz: number, mt: number, cpu: number): number {
+  private rmqueueOrder0Fast(z: number, hz: number, mt: number, cpu: number): number {
     const m = this.mm;
     const ints = m.ints;
     const zb = m.zoneBase + z * Z_STRIDE;
@@ -431,16 +451,22 @@ export class PageAllocator {
     next[p] = n;
     prev[n] = p;
     ints[pb + P_COUNT] -= 1;
+    return pfn;
+  }
+
+  /**
+   * The rest of rmqueue and get_page_from_freelist for a page rmqueueOrder0Fast took: pgalloc and
+   * the NUMA counters, ZONE_BOOSTED_WATERMARK, then prep_new_page (refcount 1, order byte, owner 0,
+   * a fresh generation, no flags).
+   * @kernel mm/page_alloc.c rmqueue, zone_statistics, prep_new_page
+   */
+  private allocatedOrder0(pfn: number, z: number, mt: number): void {
+    const m = this.mm;
     const ev = m.ev;
     ev[EV_PGALLOC + this.zoneType[z]!] += 1;
-    if (this.nrNodes === 1) {
-      ev[this.evNumaHit[z]!] += 1;
-      ev[this.evNumaLocal[z]!] += 1;
-    } else {
-      this.zoneStatistics(z, z, cpu);
-    }
-    if ((ints[zb + Z_FLAGS]! & ZONE_BOOSTED_WATERMARK) !== 0) this.clearBoosted(z, zb);
-    // prep_new_page (order 0)
+    ev[this.evNumaHit[z]!] += 1;
+    ev[this.evNumaLocal[z]!] += 1;
+    if ((m.ints[m.zoneBase + z * Z_STRIDE + Z_FLAGS]! & ZONE_BOOSTED_WATERMARK) !== 0) this.clearBoosted(z);
     const sw = m.seqWords;
     const step = m.seqStep;
     let seq = (sw[m.seqIdx]! + step) | 0;
@@ -448,16 +474,15 @@ export class PageAllocator {
     sw[m.seqIdx] = seq;
     m.refcount[pfn] = 1;
     m.order[pfn] = mt << MT_SHIFT;
-    next[pfn] = 0;
-    prev[pfn] = seq;
+    m.next[pfn] = 0;
+    m.prev[pfn] = seq;
     m.flags[pfn] = 0;
-    return pfn;
   }
 
   /** ZONE_BOOSTED_WATERMARK seen on an allocation: clear it and wake kswapd (cold). */
-  private clearBoosted(z: number, zb: number): void {
-    const ints = this.mm.ints;
-    ints[zb + Z_FLAGS] &= ~ZONE_BOOSTED_WATERMARK;
+  private clearBoosted(z: number): void {
+    const m = this.mm;
+    m.ints[m.zoneBase + z * Z_STRIDE + Z_FLAGS] &= ~ZONE_BOOSTED_WATERMARK;
     const wake = this.hooks.wakeupKswapd;
     if (wake !== undefined) wake(z, 0, this.zoneType[z]!);
   }
