@@ -388,7 +388,6 @@ export class PageAllocator {
       const z = this.prefZone[hz]!;
       if (z >= 0) {
         const mt = m.ints[H_MOBILITY_DISABLED] !== 0 ? 0 : (gfp & 0x18) >>> 3;
-        this.sawWmarkOk = false;
         const pfn = this.rmqueueOrder0Fast(z, hz, mt, cpu);
         if (pfn >= 0) {
           this.allocatedOrder0(pfn, z, mt);
@@ -423,8 +422,8 @@ export class PageAllocator {
    * The first step of get_page_from_freelist for an order-0 request with the fast path's alloc flags
    * (LOW watermark, no HARDER/OOM), taken in one small function V8 inlines: the preferred zone's
    * order-0 watermark shortcut, then a pop from a non-empty pcp list, with the same counters and
-   * page state as the general path. Returns -1 having changed nothing but sawWmarkOk whenever the
-   * general path has more to do (watermark not met by the shortcut, empty list: refill, next zone).
+   * page state as the general path. Returns -1 having changed nothing whenever the general path
+   * has more to do (watermark not met by the shortcut, empty list: refill, next zone).
    * @kernel mm/page_alloc.c get_page_from_freelist, zone_watermark_fast, rmqueue_pcplist, zone_statistics
    */
   private rmqueueOrder0Fast(z: number, hz: number, mt: number, cpu: number): number {
@@ -436,7 +435,6 @@ export class PageAllocator {
     const reserved = ints[zb + Z_NR_RESERVED_HIGHATOMIC]!;
     const usable = freePages - (freePages < reserved ? freePages : reserved);
     if (usable <= ints[zb + Z_WMARK + ALLOC_WMARK_LOW]! + ints[zb + Z_BOOST]! + ints[zb + Z_LOWMEM + hz]!) return -1;
-    this.sawWmarkOk = true;
     // __rmqueue_pcplist without a refill (order 0: pindex = mt)
     const slot = z * this.nrCpus + cpu;
     const list = m.pcpSentBase + slot * NR_PCP_LISTS + mt;
