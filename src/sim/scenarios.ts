@@ -177,7 +177,7 @@ const atomic512m: ScenarioSpec = {
     'refills between bursts, and a larger min reserve lets the bursts ride it out.',
   machine: { mem: '512M', cpus: 1, kernel: '6.1', tunables: {} },
   // Calibrated machine speed (qemu TCG guest): kswapd's clean-file reclaim throughput and the disk's read latency.
-  speed: { reclaimPagesPerSec: 110_000, ioLatencyUs: 100 },
+  speed: { reclaimPagesPerSec: 150_000, ioLatencyUs: 100 },
   durationMs: 15_500,
   sampleMs: 50,
   pageMapAtMs: [3_000, 3_500, 15_500],
