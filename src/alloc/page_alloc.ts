@@ -34,7 +34,7 @@ import {
 import {
   MemMap, EV_ALLOC_CALLS, EV_ALLOC_FAIL, EV_ALLOC_SLOWPATH, EV_PGALLOC, EV_PGFREE, F_ADDRESS_BASE, H_FAIL_GFP,
   H_FAIL_ORDER, H_FAIL_REASON, H_FAIL_ZONE, H_MOBILITY_DISABLED, H_NR_NODES, H_PCP_THP, H_SEQ,
-  H_WATERMARK_BOOST_FACTOR, NR_PCP_LISTS, P_BATCH, P_COUNT, P_FREE_FACTOR, P_HIGH, Z_BOOST, Z_END_PFN, Z_FLAGS,
+  H_WATERMARK_BOOST_FACTOR, NR_PCP_LISTS, P_STRIDE, ZONE_RECLAIM_ACTIVE, P_BATCH, P_COUNT, P_FREE_FACTOR, P_HIGH, Z_BOOST, Z_END_PFN, Z_FLAGS,
   Z_LOWMEM, Z_MANAGED, Z_NODE, Z_NR_FREE, Z_NR_FREE_PAGES, Z_NR_RESERVED_HIGHATOMIC, Z_PCP_BATCH, Z_PCP_HIGH, Z_PRESENT,
   Z_SPANNED, Z_START_PFN, Z_STRIDE, Z_TYPE, Z_WMARK, ZE_NUMA_FOREIGN, ZE_NUMA_HIT, ZE_NUMA_LOCAL, ZE_NUMA_MISS,
   ZE_NUMA_OTHER, ZONE_BOOSTED_WATERMARK, type KmemTracepoints,
@@ -45,7 +45,9 @@ import {
 import { addToFreeListTail, delPageFromFreeList, nrFree, nrFreeMt, freeAreaEmpty } from '../buddy/free_area.ts';
 import { expand, freeOnePage, pcpAllowedOrder, rmqueue as __rmqueue, rmqueueSmallest, FPI_NONE } from '../buddy/buddy.ts';
 import { reserveHighatomicPageblock, unreserveHighatomicPageblock } from '../buddy/fallback.ts';
-import { drainPagesZone, freeUnrefPageCommit, pcpListLength, rmqueuePcplist } from '../buddy/pcp.ts';
+import {
+  drainPagesZone, freePcppagesBulk, freeUnrefPageCommit, nrPcpFree, pcpListLength, rmqueuePcplist,
+} from '../buddy/pcp.ts';
 import { zoneWatermarkOk, type WatermarkZoneView } from '../zone/watermark.ts';
 import type { MachineSpec, ZoneWatermarks } from '../zone/types.ts';
 import { BadPageStateError, ExclusivePageError } from '../errors.ts';
@@ -380,6 +382,26 @@ export class PageAllocator {
   alloc_pages(gfp: number, order: number, cpu = 0): number {
     const m = this.mm;
     m.ev[EV_ALLOC_CALLS] += 1;
+    if (order === 0 && (gfp & __GFP_EXCL) === 0 && this.nrNodes === 1) {
+      // the order-0 pcp fast path: the same steps as below, in code V8 inlines
+      const hz = GFP_ZONE_TABLE[gfp & 0xf]!;
+      const z = this.prefZone[hz]!;
+      if (z >= 0) {
+        const mt = m.ints[H_MOBILITY_DISABLED] !== 0 ? 0 : (gfp & 0x18) >>> 3;
+        const pfn = this.rmqueueOrder0Fast(z, hz, mt, cpu);
+        if (pfn >= 0) {
+          this.allocatedOrder0(pfn, z, mt);
+          if (m.tracer !== null) m.tracer.pageAlloc(pfn, 0, gfp, mt);
+          return pfn;
+        }
+      }
+    }
+    return this.allocPages(gfp, order, cpu);
+  }
+
+  /** alloc_pages after the fast path declined (EV_ALLOC_CALLS already counted). */
+  private allocPages(gfp: number, order: number, cpu: number): number {
+    const m = this.mm;
     if (order >= MAX_ORDER || order < 0) return this.fail(FAIL_ORDER, gfp, order, -1, -1);
     if ((gfp & __GFP_EXCL) !== 0) return this.fail(FAIL_EXCL_NEEDS_KEY, gfp, order, -1, -1);
     const mt = m.ints[H_MOBILITY_DISABLED] !== 0 ? 0 : (gfp & 0x18) >>> 3;
@@ -394,6 +416,73 @@ export class PageAllocator {
     if (pfn < 0) pfn = this.slowpathNonBlocking(gfp, order, hz, mt, cpu, node, preferred);
     if (m.tracer !== null) m.tracer.pageAlloc(pfn, order, gfp, mt);
     return pfn;
+  }
+
+  /**
+   * The first step of get_page_from_freelist for an order-0 request with the fast path's alloc flags
+   * (LOW watermark, no HARDER/OOM), taken in one small function V8 inlines: the preferred zone's
+   * order-0 watermark shortcut, then a pop from a non-empty pcp list, with the same counters and
+   * page state as the general path. Returns -1 having changed nothing whenever the general path
+   * has more to do (watermark not met by the shortcut, empty list: refill, next zone).
+   * @kernel mm/page_alloc.c get_page_from_freelist, zone_watermark_fast, rmqueue_pcplist, zone_statistics
+   */
+  private rmqueueOrder0Fast(z: number, hz: number, mt: number, cpu: number): number {
+    const m = this.mm;
+    const ints = m.ints;
+    const zb = m.zoneBase + z * Z_STRIDE;
+    // zone_watermark_fast, order-0 shortcut: usable = free - highatomic reserve > LOW + boost + lowmem_reserve
+    const freePages = ints[zb + Z_NR_FREE_PAGES]!;
+    const reserved = ints[zb + Z_NR_RESERVED_HIGHATOMIC]!;
+    const usable = freePages - (freePages < reserved ? freePages : reserved);
+    if (usable <= ints[zb + Z_WMARK + ALLOC_WMARK_LOW]! + ints[zb + Z_BOOST]! + ints[zb + Z_LOWMEM + hz]!) return -1;
+    // __rmqueue_pcplist without a refill (order 0: pindex = mt)
+    const slot = z * this.nrCpus + cpu;
+    const list = m.pcpSentBase + slot * NR_PCP_LISTS + mt;
+    const next = m.next;
+    const pfn = next[list]!;
+    if (pfn === list) return -1;
+    const pb = m.pcpBase + slot * P_STRIDE;
+    ints[pb + P_FREE_FACTOR] >>= 1;
+    const prev = m.prev;
+    const n = next[pfn]!;
+    const p = prev[pfn]!;
+    next[p] = n;
+    prev[n] = p;
+    ints[pb + P_COUNT] -= 1;
+    return pfn;
+  }
+
+  /**
+   * The rest of rmqueue and get_page_from_freelist for a page rmqueueOrder0Fast took: pgalloc and
+   * the NUMA counters, ZONE_BOOSTED_WATERMARK, then prep_new_page (refcount 1, order byte, owner 0,
+   * a fresh generation, no flags).
+   * @kernel mm/page_alloc.c rmqueue, zone_statistics, prep_new_page
+   */
+  private allocatedOrder0(pfn: number, z: number, mt: number): void {
+    const m = this.mm;
+    const ev = m.ev;
+    ev[EV_PGALLOC + this.zoneType[z]!] += 1;
+    ev[this.evNumaHit[z]!] += 1;
+    ev[this.evNumaLocal[z]!] += 1;
+    if ((m.ints[m.zoneBase + z * Z_STRIDE + Z_FLAGS]! & ZONE_BOOSTED_WATERMARK) !== 0) this.clearBoosted(z);
+    const sw = m.seqWords;
+    const step = m.seqStep;
+    let seq = (sw[m.seqIdx]! + step) | 0;
+    if (seq === 0) seq = step;
+    sw[m.seqIdx] = seq;
+    m.refcount[pfn] = 1;
+    m.order[pfn] = mt << MT_SHIFT;
+    m.next[pfn] = 0;
+    m.prev[pfn] = seq;
+    m.flags[pfn] = 0;
+  }
+
+  /** ZONE_BOOSTED_WATERMARK seen on an allocation: clear it and wake kswapd (cold). */
+  private clearBoosted(z: number): void {
+    const m = this.mm;
+    m.ints[m.zoneBase + z * Z_STRIDE + Z_FLAGS] &= ~ZONE_BOOSTED_WATERMARK;
+    const wake = this.hooks.wakeupKswapd;
+    if (wake !== undefined) wake(z, 0, this.zoneType[z]!);
   }
 
   private hasPopulatedZone(node: number, type: number): boolean {
@@ -611,8 +700,13 @@ export class PageAllocator {
   __free_pages(pfn: number, order: number, cpu = 0): void {
     const m = this.mm;
     this.checkFree(pfn, order);
-    const head = (m.flags[pfn]! & PG_head) !== 0;
     const rc = m.refcount[pfn]!;
+    if (order === 0 && rc === 1) {
+      m.refcount[pfn] = 0;
+      this.freeOrder0(pfn, cpu);
+      return;
+    }
+    const head = (m.flags[pfn]! & PG_head) !== 0;
     if (rc > 1) {
       m.refcount[pfn] = rc - 1;
       if (!head && order > 0) {
@@ -623,6 +717,47 @@ export class PageAllocator {
     }
     m.refcount[pfn] = 0;
     this.freeThePage(pfn, order, cpu);
+  }
+
+  /**
+   * free_the_page for an order-0 page whose last reference is gone, in one small function:
+   * mm_page_free, clear the flags, then the pcp list of its pageblock's type (isolated pageblocks
+   * go straight to the buddy allocator), the count and the drain check as free_unref_page_commit.
+   * @kernel mm/page_alloc.c free_the_page, free_pages_prepare, free_unref_page, free_unref_page_commit
+   */
+  private freeOrder0(pfn: number, cpu: number): void {
+    const m = this.mm;
+    if (m.tracer !== null) m.tracer.pageFree(pfn, 0);
+    const mt = m.pbmt[pfn >>> pageblock_order]!;
+    const z = m.pageZone(pfn);
+    if (mt >= MIGRATE_PCPTYPES) {
+      m.flags[pfn] = 0;
+      this.freeUnrefPage(pfn, 0, cpu);
+      return;
+    }
+    m.order[pfn] = mt << MT_SHIFT;
+    m.ev[EV_PGFREE] += 1;
+    // list_add to the pcp list (order 0: pindex = mt), PG_pcp
+    const slot = z * this.nrCpus + cpu;
+    const head = m.pcpSentBase + slot * NR_PCP_LISTS + mt;
+    const next = m.next;
+    const prev = m.prev;
+    const first = next[head]!;
+    next[pfn] = first;
+    prev[pfn] = head;
+    prev[first] = pfn;
+    next[head] = pfn;
+    m.flags[pfn] = PG_pcp;
+    const ints = m.ints;
+    const pb = m.pcpBase + slot * P_STRIDE;
+    const count = (ints[pb + P_COUNT] += 1);
+    // nr_pcp_high (free_high is never set for order 0)
+    let high = ints[pb + P_HIGH]!;
+    if (high !== 0 && (ints[m.zoneBase + z * Z_STRIDE + Z_FLAGS]! & ZONE_RECLAIM_ACTIVE) !== 0) {
+      const b4 = ints[pb + P_BATCH]! << 2;
+      if (b4 < high) high = b4;
+    }
+    if (count >= high) freePcppagesBulk(m, z, cpu, nrPcpFree(m, pb, high, ints[pb + P_BATCH]!, false), mt);
   }
 
   /** Validate a free of (pfn, order) before anything changes. Cold on failure. */
