@@ -492,7 +492,8 @@ export class ExclusivePages {
    * X1 each live key's head carries PG_exclusive|PG_unevictable and never PG_lru or PG_tail, refcount exactly 1;
    * X2 its owner id is the key's labyrinth and its generation the key's; X3 order > 0 blocks are compound with
    * every tail pointing at the head; X4 every PG_exclusive page in the buffer is the head of exactly one live
-   * key; X5 `liveLabyrinths` (when given) holds every owning labyrinth. Throws ExclusivePageError('EXCL_INVARIANT').
+   * key; X5 `liveLabyrinths` (when given) holds every owning labyrinth; X6 with a shared key table, each live
+   * key's record there matches it. Throws ExclusivePageError('EXCL_INVARIANT').
    */
   verify(liveLabyrinths?: ReadonlySet<number>): void {
     const m = this.alloc.mm;
