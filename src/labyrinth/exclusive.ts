@@ -17,6 +17,15 @@
  * PG_exclusive | PG_unevictable, `next` = the owning labyrinth's id, `prev` = the allocation's generation;
  * blocks of order > 0 are compound (__GFP_COMP), so every tail resolves to the exclusive head and
  * page_address / virt_to_page / get_page / split_page refuse all of its pages (hooks in src/alloc/page_alloc.ts).
+ *
+ * Across threads (issue 6): key objects never cross a thread, but every key carries a 128-bit random secret.
+ * Once `shareKeys()` is called, each live key has a record in a shared key table (SharedArrayBuffer, one
+ * record per head pfn: labyrinth id, generation, secret, and the page's last revoked secret). `exportKey`
+ * gives an opaque token { pfn, secret }; another thread's manager attached to the same table
+ * (`{ keyTable }`) turns it into a key of its own with `importKey` only if the secret matches the live record
+ * and the importing labyrinth is the record's. Free, transfer and release clear the record, so every token
+ * and every imported key of that page dies at once in every thread. Imported keys read, write and open bytes;
+ * only the minting manager frees or transfers (EXCL_IMPORTED_KEY otherwise).
  */
 import {
   __GFP_COMP, __GFP_EXCL, __GFP_MOVABLE, __GFP_RECLAIMABLE, __GFP_ZERO, __GFP_DIRECT_RECLAIM,
@@ -57,6 +66,88 @@ interface KeyRecord {
   /** Why the key was revoked (for the error message). */
   revokedBy: string;
   readonly key: ExclusiveKey;
+  /** 128 random bits naming this key in the shared key table (the same for every import of it). */
+  readonly secret: Uint32Array;
+  /** Imported from a token (another thread's key): opens bytes, never frees or transfers. */
+  readonly imported: boolean;
+}
+
+/** What crosses threads for a key: structured-cloneable, opaque; treat it like the key itself. */
+export interface ExclusiveKeyToken {
+  readonly pfn: number;
+  readonly secret: Uint32Array;
+}
+
+export interface ExclusivePagesOptions {
+  /** Attach to the shared key table of another thread's manager (its `shareKeys()`), for `importKey`. */
+  keyTable?: SharedArrayBuffer;
+}
+
+/**
+ * Shared key table: Int32 words per pfn: [seq, live, labyrinthId, generation, secret×4, lastRevoked×4].
+ * `seq` is a seqlock (odd while a record is written; one writer per record: the manager that holds the page).
+ */
+const KT_SEQ = 0, KT_LIVE = 1, KT_LAB = 2, KT_GEN = 3, KT_SECRET = 4, KT_LAST = 8, KT_STRIDE = 12;
+
+interface TableRecord { live: boolean; labyrinthId: number; generation: number; secret: Uint32Array; last: Uint32Array }
+
+function readTable(t: Int32Array, pfn: number): TableRecord {
+  const b = pfn * KT_STRIDE;
+  const secret = new Uint32Array(4), last = new Uint32Array(4);
+  for (;;) {
+    const s1 = Atomics.load(t, b + KT_SEQ);
+    if ((s1 & 1) !== 0) continue; // a writer is mid-record (a few stores): retry
+    const live = Atomics.load(t, b + KT_LIVE) !== 0;
+    const labyrinthId = Atomics.load(t, b + KT_LAB);
+    const generation = Atomics.load(t, b + KT_GEN);
+    for (let i = 0; i < 4; i++) {
+      secret[i] = Atomics.load(t, b + KT_SECRET + i);
+      last[i] = Atomics.load(t, b + KT_LAST + i);
+    }
+    if (Atomics.load(t, b + KT_SEQ) === s1) return { live, labyrinthId, generation, secret, last };
+  }
+}
+
+/** Write (rec given) or clear (null: the live secret becomes the last revoked one) pfn's record. */
+function writeTable(t: Int32Array, pfn: number, rec: { labyrinthId: number; generation: number; secret: Uint32Array } | null): void {
+  const b = pfn * KT_STRIDE;
+  Atomics.add(t, b + KT_SEQ, 1);
+  if (rec === null) {
+    if (Atomics.load(t, b + KT_LIVE) !== 0) {
+      for (let i = 0; i < 4; i++) Atomics.store(t, b + KT_LAST + i, Atomics.load(t, b + KT_SECRET + i));
+    }
+    Atomics.store(t, b + KT_LIVE, 0);
+    Atomics.store(t, b + KT_LAB, 0);
+    Atomics.store(t, b + KT_GEN, 0);
+    for (let i = 0; i < 4; i++) Atomics.store(t, b + KT_SECRET + i, 0);
+  } else {
+    Atomics.store(t, b + KT_LAB, rec.labyrinthId);
+    Atomics.store(t, b + KT_GEN, rec.generation);
+    for (let i = 0; i < 4; i++) Atomics.store(t, b + KT_SECRET + i, rec.secret[i]! | 0);
+    Atomics.store(t, b + KT_LIVE, 1);
+  }
+  Atomics.add(t, b + KT_SEQ, 1);
+}
+
+/** Equal secrets, comparing every word (no early exit). */
+function sameSecret(a: Uint32Array, b: Uint32Array): boolean {
+  let d = 0;
+  for (let i = 0; i < 4; i++) d |= (a[i]! ^ b[i]!);
+  return d === 0;
+}
+
+// Secrets come from the platform CSPRNG (Web Crypto: Node and browsers), drawn 64 at a time.
+const SECRET_POOL = new Uint32Array(256);
+let secretAt = SECRET_POOL.length;
+function newSecret(): Uint32Array {
+  if (secretAt === SECRET_POOL.length) {
+    crypto.getRandomValues(SECRET_POOL);
+    secretAt = 0;
+  }
+  const s = SECRET_POOL.slice(secretAt, secretAt + 4);
+  SECRET_POOL.fill(0, secretAt, secretAt + 4);
+  secretAt += 4;
+  return s;
 }
 
 const RECORDS = new WeakMap<object, KeyRecord>();
@@ -92,10 +183,99 @@ export class ExclusivePages {
   readonly #byPfn = new Map<number, KeyRecord>();
   /** Pages wiped so far (on allocation and on release). */
   wipedPages = 0;
+  /** The shared key table (null until `shareKeys()` or a `keyTable` option). */
+  #table: Int32Array | null = null;
 
-  constructor(alloc: PageAllocator, bytes: PageBytes) {
+  constructor(alloc: PageAllocator, bytes: PageBytes, opts: ExclusivePagesOptions = {}) {
     this.alloc = alloc;
     this.bytes = bytes;
+    if (opts.keyTable !== undefined) {
+      const t = opts.keyTable;
+      if (!(t instanceof SharedArrayBuffer) || t.byteLength !== alloc.mm.nrPfn * KT_STRIDE * 4) {
+        throw new ExclusivePageError('EXCL_BAD_TABLE', `Cannot attach to the exclusive key table: because it is not a SharedArrayBuffer of ${alloc.mm.nrPfn} records for this allocator`);
+      }
+      this.#table = new Int32Array(t);
+    }
+  }
+
+  /**
+   * The shared key table (created on first call, with a record for every live key): post it to workers,
+   * which pass it as `{ keyTable }` to their own ExclusivePages over the same allocator. Costs 48 bytes a pfn.
+   */
+  shareKeys(): SharedArrayBuffer {
+    if (this.#table === null) {
+      const t = new Int32Array(new SharedArrayBuffer(this.alloc.mm.nrPfn * KT_STRIDE * 4));
+      for (const rec of this.#byPfn.values()) writeTable(t, rec.pfn, rec);
+      this.#table = t;
+    }
+    return this.#table.buffer as SharedArrayBuffer;
+  }
+
+  /**
+   * A token for a live key (the labyrinth's own, or one it imported): another thread of the same labyrinth
+   * turns it into a key with `importKey`. It is a bearer secret: whoever holds it and names the labyrinth opens
+   * the page, so hand it only to threads of that labyrinth. Shares the key table if not yet shared.
+   */
+  exportKey(labyrinthId: number, key: ExclusiveKey): ExclusiveKeyToken {
+    const rec = this.check(labyrinthId, key, 'export an exclusive key');
+    this.shareKeys();
+    return Object.freeze({ pfn: rec.pfn, secret: rec.secret.slice() });
+  }
+
+  /**
+   * Turn a token into a key of this thread for labyrinth `labyrinthId`, or throw (changing nothing):
+   * EXCL_FORGED_KEY (not a token, or a secret no record of this table ever held), EXCL_REVOKED_KEY (the page's
+   * key was freed or transferred since), EXCL_WRONG_LABYRINTH (the page belongs to another labyrinth),
+   * EXCL_STALE_KEY (the page no longer carries the record's owner and generation).
+   */
+  importKey(labyrinthId: number, token: unknown): ExclusiveKey {
+    const what = 'import an exclusive key';
+    const tok = token as { pfn?: unknown; secret?: unknown } | null;
+    const pfn = typeof tok === 'object' && tok !== null ? tok.pfn : undefined;
+    const secret = typeof tok === 'object' && tok !== null ? tok.secret : undefined;
+    if (typeof pfn !== 'number' || !(pfn >= 0 && pfn < this.alloc.mm.nrPfn) || (pfn | 0) !== pfn
+      || !(secret instanceof Uint32Array) || secret.length !== 4) {
+      throw new ExclusivePageError('EXCL_FORGED_KEY', `Cannot ${what}: because the token is not an exclusive-key token of this allocator`);
+    }
+    const t = this.#table;
+    if (t === null) {
+      throw new ExclusivePageError('EXCL_FORGED_KEY', `Cannot ${what}: because this manager has no shared key table (pass { keyTable } from the exporter's shareKeys())`, pfn);
+    }
+    const r = readTable(t, pfn);
+    if (!(r.live && sameSecret(r.secret, secret))) {
+      if (sameSecret(r.last, secret) && !sameSecret(secret, new Uint32Array(4))) {
+        throw new ExclusivePageError('EXCL_REVOKED_KEY', `Cannot ${what}: because the key was revoked (the page was freed or transferred)`, pfn);
+      }
+      throw new ExclusivePageError('EXCL_FORGED_KEY', `Cannot ${what}: because its secret matches no key of this page (forged, or long revoked)`, pfn);
+    }
+    if (r.labyrinthId !== labyrinthId) {
+      throw new ExclusivePageError('EXCL_WRONG_LABYRINTH', `Cannot ${what}: because the page belongs to another labyrinth`, pfn);
+    }
+    const f = this.alloc.mm.flags[pfn]!;
+    if ((f & PG_exclusive) === 0 || this.alloc.pageOwner(pfn) !== labyrinthId || this.alloc.pageGeneration(pfn) !== r.generation) {
+      throw new ExclusivePageError('EXCL_STALE_KEY', `Cannot ${what}: because the page no longer carries the key's owner and generation (stale handle)`, pfn);
+    }
+    const key = new ExclusiveKey(MINT);
+    fileRecord(key, {
+      mgr: this, pfn, order: this.alloc.mm.order[pfn]! & ORDER_MASK, generation: r.generation, labyrinthId, holder: 0,
+      revoked: false, revokedBy: '', key, secret: r.secret, imported: true,
+    });
+    return key;
+  }
+
+  /** True while the shared table (if any) still holds rec's secret for its page: false once revoked anywhere. */
+  private tableAgrees(rec: KeyRecord): boolean {
+    if (this.#table === null) return true;
+    const r = readTable(this.#table, rec.pfn);
+    return r.live && sameSecret(r.secret, rec.secret) && r.labyrinthId === rec.labyrinthId && r.generation === rec.generation;
+  }
+
+  /** Refuse an imported key where only the minting manager may act (it holds the bookkeeping). */
+  private owned(rec: KeyRecord, what: string): KeyRecord {
+    if (rec.imported) {
+      throw new ExclusivePageError('EXCL_IMPORTED_KEY', `Cannot ${what}: because this key was imported from another thread; only the thread that allocated the page frees, transfers or re-holds it`, rec.pfn);
+    }
+    return rec;
   }
 
   /** Live exclusive blocks held by a labyrinth. */
@@ -137,8 +317,9 @@ export class ExclusivePages {
 
   private mint(pfn: number, order: number, generation: number, labyrinthId: number, holder: number): ExclusiveKey {
     const key = new ExclusiveKey(MINT);
-    const rec: KeyRecord = { mgr: this, pfn, order, generation, labyrinthId, holder, revoked: false, revokedBy: '', key };
+    const rec: KeyRecord = { mgr: this, pfn, order, generation, labyrinthId, holder, revoked: false, revokedBy: '', key, secret: newSecret(), imported: false };
     fileRecord(key, rec);
+    if (this.#table !== null) writeTable(this.#table, pfn, rec);
     this.#byPfn.set(pfn, rec);
     let set = this.#byLabyrinth.get(labyrinthId);
     if (set === undefined) {
@@ -160,6 +341,9 @@ export class ExclusivePages {
     }
     if (rec.revoked) {
       throw new ExclusivePageError('EXCL_REVOKED_KEY', `Cannot ${what}: because the key was revoked (${rec.revokedBy})`, rec.pfn);
+    }
+    if (!this.tableAgrees(rec)) {
+      throw new ExclusivePageError('EXCL_REVOKED_KEY', `Cannot ${what}: because the key was revoked in another thread (the page was freed or transferred)`, rec.pfn);
     }
     if (rec.labyrinthId !== labyrinthId) {
       throw new ExclusivePageError('EXCL_WRONG_LABYRINTH', `Cannot ${what}: because the page belongs to another labyrinth`, rec.pfn);
@@ -199,13 +383,13 @@ export class ExclusivePages {
       const rec = typeof key === 'object' && key !== null ? recordOf(key) : undefined;
       if (rec === undefined || rec.mgr !== this || rec.revoked || rec.pfn !== pfn) return false;
       return (this.alloc.mm.flags[pfn]! & PG_exclusive) !== 0 && this.alloc.pageOwner(pfn) === rec.labyrinthId
-        && this.alloc.pageGeneration(pfn) === rec.generation;
+        && this.alloc.pageGeneration(pfn) === rec.generation && this.tableAgrees(rec);
     };
   }
 
   /** Record which holder (task id) of the labyrinth holds the block. */
   setHolder(labyrinthId: number, key: ExclusiveKey, holder: number): void {
-    this.check(labyrinthId, key, 'use an exclusive page').holder = holder;
+    this.owned(this.check(labyrinthId, key, 'use an exclusive page'), 'set the holder of an exclusive page').holder = holder;
   }
 
   /** Copy `len` bytes out of the block at `offset`. */
@@ -242,13 +426,13 @@ export class ExclusivePages {
 
   /** Check a key for `free` without freeing (the domain uncharges after). Returns nrPages and holder. */
   peek(labyrinthId: number, key: ExclusiveKey, what: string): { nrPages: number; holder: number; pfn: number } {
-    const rec = this.check(labyrinthId, key, what);
+    const rec = this.owned(this.check(labyrinthId, key, what), what);
     return { nrPages: 1 << rec.order, holder: rec.holder, pfn: rec.pfn };
   }
 
   /** Wipe and free the block; the key is revoked. Returns the pages freed. */
   free(labyrinthId: number, key: ExclusiveKey, cpu = 0): number {
-    const rec = this.check(labyrinthId, key, 'free an exclusive page');
+    const rec = this.owned(this.check(labyrinthId, key, 'free an exclusive page'), 'free an exclusive page');
     return this.release(rec, 'the page was freed', cpu);
   }
 
@@ -268,6 +452,7 @@ export class ExclusivePages {
   private forget(rec: KeyRecord, why: string): void {
     rec.revoked = true;
     rec.revokedBy = why;
+    if (this.#table !== null) writeTable(this.#table, rec.pfn, null);
     this.#byPfn.delete(rec.pfn);
     this.#byLabyrinth.get(rec.labyrinthId)?.delete(rec);
   }
@@ -277,7 +462,7 @@ export class ExclusivePages {
    * revoked at once. The page's bytes and pfn stay; its owner id becomes the new labyrinth's.
    */
   transfer(labyrinthId: number, key: ExclusiveKey, toLabyrinthId: number, toHolder: number): ExclusiveKey {
-    const rec = this.check(labyrinthId, key, 'transfer an exclusive page');
+    const rec = this.owned(this.check(labyrinthId, key, 'transfer an exclusive page'), 'transfer an exclusive page');
     this.forget(rec, 'the page was transferred; the new holder has the only key');
     this.alloc.setPageOwner(rec.pfn, toLabyrinthId);
     return this.mint(rec.pfn, rec.order, rec.generation, toLabyrinthId, toHolder);
@@ -307,7 +492,8 @@ export class ExclusivePages {
    * X1 each live key's head carries PG_exclusive|PG_unevictable and never PG_lru or PG_tail, refcount exactly 1;
    * X2 its owner id is the key's labyrinth and its generation the key's; X3 order > 0 blocks are compound with
    * every tail pointing at the head; X4 every PG_exclusive page in the buffer is the head of exactly one live
-   * key; X5 `liveLabyrinths` (when given) holds every owning labyrinth. Throws ExclusivePageError('EXCL_INVARIANT').
+   * key; X5 `liveLabyrinths` (when given) holds every owning labyrinth; X6 with a shared key table, each live
+   * key's record there matches it. Throws ExclusivePageError('EXCL_INVARIANT').
    */
   verify(liveLabyrinths?: ReadonlySet<number>): void {
     const m = this.alloc.mm;
@@ -325,6 +511,7 @@ export class ExclusivePages {
       }
       if (liveLabyrinths !== undefined && !liveLabyrinths.has(rec.labyrinthId)) bad('X5', `pfn ${pfn} is held by dead labyrinth ${rec.labyrinthId}`);
       if (!this.#byLabyrinth.get(rec.labyrinthId)?.has(rec)) bad('X4', `pfn ${pfn}'s key is not filed under its labyrinth`);
+      if (!this.tableAgrees(rec)) bad('X6', `pfn ${pfn}'s record in the shared key table does not match its key`);
     }
     for (let pfn = 0; pfn < m.nrPfn; pfn++) {
       if ((m.flags[pfn]! & PG_exclusive) !== 0 && !this.#byPfn.has(pfn)) bad('X4', `pfn ${pfn} is PG_exclusive without a live key`);
