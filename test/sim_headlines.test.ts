@@ -73,19 +73,37 @@ test('render: large requests fall into reclaim/compaction and miss frames', { to
   assert.ok(r.classes.some((c) => c.order >= 4 && c.deadlineMisses > 0));
 });
 
-test('secure-enclave: no exclusive page leaves the allocator without a key', () => {
+/** Atomic exclusive requests of a secure-enclave run: [requests, failures]. */
+function atomicExcl(r: SimResult): [number, number] {
+  const cs = r.classes.filter((c) => c.gfpClass.includes('__GFP_EXCL') && c.context === 'softirq');
+  assert.ok(cs.length > 0);
+  return [cs.reduce((s, c) => s + c.requests, 0), cs.reduce((s, c) => s + c.failures, 0)];
+}
+
+test('secure-enclave: the mempool keeps atomic exclusive requests alive under global pressure', () => {
   const r = run('secure-enclave');
-  const atomicExcl = r.classes.filter((c) => c.gfpClass.includes('__GFP_EXCL') && c.context === 'softirq');
-  assert.ok(atomicExcl.length > 0);
-  for (const c of atomicExcl) assert.equal(c.failures, c.requests, 'alloc_pages refuses __GFP_EXCL (keys come through src/labyrinth)');
-  // the rest of the machine runs on under the pressure
+  const spec = loadScenario('secure-enclave');
+  const rx = spec.actors.find((a) => a.name === 'enclave-rx')!;
+  assert.ok((rx.mempool ?? 0) > 0, 'the scenario backs enclave-rx with a mempool');
+  rx.mempool = 0;
+  const bare = runScenario(spec, { seed: 1 });
+  const [nPool, fPool] = atomicExcl(r), [nBare, fBare] = atomicExcl(bare);
+  assert.ok(fBare > 0, 'without the mempool some atomic exclusive requests fail');
+  assert.ok(fPool / nPool < fBare / nBare, `failure rate with mempool ${fPool}/${nPool}, without ${fBare}/${nBare}`);
+  assert.ok(r.labyrinth!.mempoolHits > 0, 'the pool handed out blocks the allocator refused');
+  assert.equal(bare.labyrinth!.mempools.length, 0);
+  // the rest of the machine is under pressure
   assert.ok((r.pressureCounters['pgsteal_kswapd'] ?? 0) > 0);
   assert.equal(r.actors.find((a) => a.name === 'db')!.failures, 0);
 });
 
-test('secure-enclave: sleeping __GFP_EXCL requests are refused without a key too', () => {
+test('secure-enclave: every live exclusive page stays unreachable without its key', () => {
   const r = run('secure-enclave');
-  const excl = r.classes.filter((x) => x.gfpClass.includes('__GFP_EXCL'));
-  assert.ok(excl.some((c) => !c.gfpClass.includes('GFP_ATOMIC') && c.requests > 0), 'the scenario issues sleeping __GFP_EXCL requests');
-  for (const c of excl) assert.equal(c.failures, c.requests, `${c.gfpClass} order ${c.order}: no keyless exclusive page, sleeping or not`);
+  const l = r.labyrinth!;
+  assert.ok(l.liveBlocks > 0);
+  assert.equal(l.isolationChecks, l.pagesHeld, 'every page the labyrinth holds (actors and mempools) was checked');
+  assert.equal(l.keylessReachable, 0, 'page_address / virt_to_page refused every one');
+  // sleeping exclusive requests go through the labyrinth too, and are served
+  const keys = r.classes.find((c) => c.gfpClass === 'GFP_KERNEL|__GFP_EXCL')!;
+  assert.ok(keys.requests > keys.failures);
 });

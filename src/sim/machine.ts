@@ -3,13 +3,15 @@
  * zone layout of src/zone/setup.ts and the core PageAllocator (src/alloc/page_alloc.ts), behind SimAllocator.
  */
 import { computeZoneSetup, machineFromMem, type MachineOptions } from '../zone/setup.ts';
-import { MAX_ORDER, MIGRATE_TYPES, pageblock_nr_pages, pageblock_order } from '../mm/constants.ts';
+import { MAX_ORDER, MIGRATE_TYPES, PAGE_SIZE, pageblock_nr_pages, pageblock_order } from '../mm/constants.ts';
 import { renderWarnAlloc, type MemInfoZone, type ShowMemInput } from '../report/warn_alloc.ts';
 import type { FailedRequest, SimAllocator, SimZoneInfo } from './machinery.ts';
 import { LabyrinthError } from '../errors.ts';
 import type { MachineSpecInput } from './scenario.ts';
 import type { MachineSpec } from '../zone/types.ts';
 import { formatGfp } from '../gfp/index.ts';
+import { Labyrinths } from '../labyrinth/domain.ts';
+import type { PageAllocator } from '../alloc/page_alloc.ts';
 
 /**
  * The part of the core's PageAllocator (src/alloc/page_alloc.ts, issue 3) the simulator uses, declared here
@@ -194,6 +196,20 @@ export class CoreSimAllocator implements SimAllocator {
 
   vmstat(): Record<string, number> {
     return this.pa.vmEvents();
+  }
+
+  createLabyrinths(): Labyrinths {
+    return new Labyrinths(this.pa as unknown as PageAllocator);
+  }
+
+  keylessReachable(pfn: number, order: number): boolean {
+    const pa = this.pa as unknown as PageAllocator;
+    const base = (pa as unknown as { base: number }).base;
+    for (let p = pfn; p < pfn + (1 << order); p++) {
+      try { pa.page_address(p); return true; } catch { /* refused: off the direct map */ }
+      try { pa.virt_to_page(base + p * PAGE_SIZE); return true; } catch { /* refused */ }
+    }
+    return false;
   }
 }
 

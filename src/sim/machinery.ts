@@ -4,6 +4,7 @@
  * (PressureMachinery). The simulator runs without pressure machinery; it then says so in its output and never
  * pretends that reclaim happened.
  */
+import type { Labyrinths } from '../labyrinth/domain.ts';
 import type { Clock } from './clock.ts';
 import type { Rng } from './rng.ts';
 
@@ -54,6 +55,10 @@ export interface SimAllocator {
   warnAllocReport?(req: FailedRequest): string;
   /** Allocator counters by their /proc/vmstat names (pgalloc_*, allocstall_*, …). */
   vmstat?(): Record<string, number>;
+  /** Labyrinths over this allocator (src/labyrinth): the only way to exclusive (__GFP_EXCL) pages, by key. */
+  createLabyrinths?(): Labyrinths;
+  /** True when some page of the block at pfn is reachable without a key (page_address or virt_to_page did not throw). */
+  keylessReachable?(pfn: number, order: number): boolean;
 }
 
 /** The owner of workload pages placed on an LRU: told when reclaim takes one (the page is already freed). */

@@ -85,6 +85,11 @@ export interface ActorSpec {
   deadlineMs?: number;
   /** A task the OOM killer may choose (its held pages are its RSS). Default: process actors are tasks. */
   oomScoreAdj?: number;
+  /**
+   * __GFP_EXCL actors only: an exclusive mempool (src/labyrinth/mempool.ts) of this many blocks per order the
+   * actor requests, preallocated at the start with GFP_KERNEL; a request the allocator refuses takes one.
+   */
+  mempool?: number;
 }
 
 export interface ScenarioSpec {
@@ -182,6 +187,7 @@ export function validateScenario(input: unknown): ScenarioSpec {
     if (a.kind === 'tick' && (!(a.periodMs! > 0) || !(a.burst! > 0))) bad(`tick actor "${a.name}" needs periodMs > 0 and burst > 0`);
     if (a.kind === 'stream' && !(a.requestsPerSec! > 0) && !(a.mibPerSec! > 0)) bad(`stream actor "${a.name}" needs requestsPerSec or mibPerSec > 0`);
     if (a.holdMs !== undefined && a.holdMeanMs !== undefined) bad(`actor "${a.name}" gives both holdMs and holdMeanMs`);
+    if (a.mempool !== undefined && !(Number.isInteger(a.mempool) && a.mempool >= 0)) bad(`actor "${a.name}" has mempool ${String(a.mempool)} (a whole number ≥ 0)`);
     if (a.duty && (!(a.duty.onMs > 0) || !(a.duty.offMs >= 0))) bad(`actor "${a.name}" needs duty.onMs > 0 and duty.offMs ≥ 0`);
   }
   return {

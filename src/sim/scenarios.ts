@@ -70,11 +70,16 @@ const secureEnclave: ScenarioSpec = {
   name: 'secure-enclave',
   title: 'Secure enclave: exclusive pages (__GFP_EXCL) under global pressure',
   story:
-    'A labyrinth (an isolated memory domain) holds exclusive pages — never shared, off the direct map, unmovable — ' +
-    'for key material and packet buffers. Its atomic exclusive requests (GFP_ATOMIC|__GFP_EXCL) come from softirq ' +
-    'and must not fail; everything else on the machine pushes memory to its watermarks. Exclusive pages are ' +
-    'allocated as MIGRATE_UNMOVABLE, so they also pin pageblocks against compaction. (Labyrinths, keys and the ' +
-    'mempool are issue 5; until they exist the requests run as plain unmovable allocations with the __GFP_EXCL bit.)',
+    'A labyrinth (an isolated memory domain) holds exclusive pages — never shared, off the direct map, unmovable, ' +
+    'reachable only through their key — for key material and packet buffers. enclave-rx refills packet buffers from ' +
+    'softirq in storms, with atomic exclusive requests (GFP_ATOMIC|__GFP_EXCL, orders 0..3, order 3 for jumbo ' +
+    'frames) that must not fail, backed by an exclusive mempool of 1024 blocks per order; enclave-keys allocates ' +
+    'key pages with sleeping exclusive requests. Both go through the labyrinth and free with the keys they keep. ' +
+    'A backup writing files (half of them dirty) and a database push the rest of the machine to its watermarks, ' +
+    'so kswapd reclaims the page cache. Look at the atomic exclusive failure rate with the mempool and without ' +
+    '(a JSON copy with "mempool": 0), the mempool hits, and the isolation checks in --json (`labyrinth`): after ' +
+    'the run no live exclusive page is reachable without its key. A small pool can do worse than none: ' +
+    'mempool_alloc adds __GFP_NOMEMALLOC, so its first try gets less of the reserves than a plain GFP_ATOMIC.',
   machine: { mem: '1G', cpus: 2, kernel: '6.1', tunables: {} },
   speed: { reclaimPagesPerSec: 250_000, ioLatencyUs: 200 },
   durationMs: 8_000,
@@ -82,7 +87,8 @@ const secureEnclave: ScenarioSpec = {
   actors: [
     {
       name: 'enclave-rx', comm: 'swapper/1', kind: 'tick', gfp: 'GFP_ATOMIC|__GFP_EXCL', context: 'softirq', cpu: 1,
-      order: [80, 15, 5], periodMs: 5, burst: 16, holdMeanMs: 200, startMs: 500,
+      order: [60, 10, 10, 20], periodMs: 2, burst: 256, holdMeanMs: 250, startMs: 1000, duty: { onMs: 600, offMs: 900 },
+      mempool: 1024,
     },
     {
       name: 'enclave-keys', comm: 'enclave', kind: 'stream', gfp: 'GFP_KERNEL|__GFP_EXCL', context: 'process', cpu: 0,
@@ -90,14 +96,14 @@ const secureEnclave: ScenarioSpec = {
     },
     {
       name: 'backup', kind: 'stream', gfp: 'GFP_HIGHUSER_MOVABLE', context: 'process', cpu: 0, order: 0,
-      mibPerSec: 250, lru: 'file',
+      mibPerSec: 300, lru: 'file', dirtyFraction: 0.5,
     },
     {
       name: 'db', kind: 'stream', gfp: 'GFP_HIGHUSER_MOVABLE', context: 'process', cpu: 0, order: 0, chunk: 256,
       requestsPerSec: 50, maxHeldPercent: 40, onFull: 'replace-random', requestsPerSecWhenFull: 10, lru: 'anon',
     },
   ],
-  headline: 'Atomic exclusive requests fail once global pressure reaches the min reserve unless a mempool backs them.',
+  headline: 'Atomic exclusive requests fail at order 3 during the storms without a mempool, and not with one; no exclusive page is reachable without its key.',
 };
 
 const fragmentation: ScenarioSpec = {

@@ -10,7 +10,11 @@ import { Rng, streamRng } from './rng.ts';
 import type { ActorSpec, ScenarioSpec } from './scenario.ts';
 import type { PageOwner, PressureMachinery, SimAllocator, SimTask } from './machinery.ts';
 import { formatGfp, parseGfp } from '../gfp/index.ts';
-import { __GFP_DIRECT_RECLAIM, __GFP_NOWARN } from '../gfp/bits.ts';
+import { __GFP_DIRECT_RECLAIM, __GFP_EXCL, __GFP_NOWARN, __GFP_ZERO } from '../gfp/bits.ts';
+import { LabyrinthError } from '../errors.ts';
+import { ExclusiveKey } from '../labyrinth/exclusive.ts';
+import { exclusiveMempool, type Mempool } from '../labyrinth/mempool.ts';
+import type { LabyrinthTask } from '../labyrinth/domain.ts';
 import { MAX_ORDER, PAGE_SIZE } from '../mm/constants.ts';
 import { warnAllocFirstLine, warnAllocRateLimit } from '../report/warn_alloc.ts';
 
@@ -113,6 +117,24 @@ export interface SimResult {
     pressure: Record<string, number[]>;
   };
   pageMaps: PageMap[];
+  /** Present when some actor's gfp has __GFP_EXCL: the scenario's labyrinth, its mempools and isolation checks. */
+  labyrinth?: LabyrinthStats;
+}
+
+export interface LabyrinthStats {
+  name: string;
+  /** Live exclusive blocks and pages at the end (actors' and mempools'). */
+  liveBlocks: number;
+  pagesHeld: number;
+  /** Pages wiped on the way in and out. */
+  wipedPages: number;
+  mempools: Array<{ actor: string; order: number; minNr: number; inPool: number; hits: number; failures: number }>;
+  /** Elements handed out by the mempools when the allocator had failed. */
+  mempoolHits: number;
+  /** Pages of live exclusive blocks checked after the run: page_address and virt_to_page without the key. */
+  isolationChecks: number;
+  /** Of those, pages that either call reached (must be 0). */
+  keylessReachable: number;
 }
 
 const LAT_BUCKETS = 48; // log2 buckets of ns
@@ -180,6 +202,10 @@ class ActorRun implements PageOwner, SimTask {
   killed = false;
   acc = 0;
   full = false;
+  /** __GFP_EXCL actors: their task in the scenario's labyrinth, the key of every block held (by head pfn), mempools by order. */
+  task: LabyrinthTask | null = null;
+  readonly keys = new Map<number, ExclusiveKey>();
+  readonly pools: Array<Mempool<ExclusiveKey> | undefined> = [];
   /** pfn → index in the set (only for LRU actors, so reclaim can find a page). */
   readonly index: PfnIndex | null;
 
@@ -289,6 +315,35 @@ export function simulate(spec: ScenarioSpec, alloc: SimAllocator, opts: Simulate
   if (pressure) pressure.attach({ clock, alloc, rng: streamRng(opts.seed, 'pressure'), speed: spec.speed ?? {} });
 
   let requests = 0, failures = 0, frees = 0;
+
+  // One labyrinth per scenario for the __GFP_EXCL actors: exclusive pages exist only behind a key.
+  const exclActors = actors.filter((a) => (a.gfp & __GFP_EXCL) !== 0);
+  const labs = exclActors.length > 0 ? alloc.createLabyrinths?.() : undefined;
+  if (exclActors.length > 0 && !labs) throw new LabyrinthError('no-labyrinths', 'Cannot simulate __GFP_EXCL actors: because this allocator has no labyrinths (exclusive pages are handed out only with a key)');
+  const lab = labs?.create(spec.name.replace(/[^A-Za-z0-9_.-]/g, '_'));
+  for (const a of exclActors) {
+    a.task = lab!.spawn(a.comm);
+    if (a.spec.mempool !== undefined && a.spec.mempool > 0) {
+      const orders = a.fixedOrder >= 0 ? [a.fixedOrder] : a.orderWeights.flatMap((w, o) => (w > 0 ? [o] : []));
+      for (const o of orders) a.pools[o] = exclusiveMempool(a.task, a.spec.mempool, o);
+    }
+  }
+  /** An exclusive block through the labyrinth (its mempool first when it has one): the head pfn or -1. Never sleeps. */
+  const allocExcl = (a: ActorRun, order: number): number => {
+    const pool = a.pools[order];
+    const r = pool ? pool.alloc((a.gfp & ~__GFP_ZERO) >>> 0) : a.task!.allocExclusive(a.gfp, order, { cpu: a.cpu });
+    if (!(r instanceof ExclusiveKey)) return -1;
+    const pfn = a.task!.info(r).pfn;
+    a.keys.set(pfn, r);
+    return pfn;
+  };
+  const freeExcl = (a: ActorRun, pfn: number, order: number): void => {
+    const key = a.keys.get(pfn)!;
+    a.keys.delete(pfn);
+    const pool = a.pools[order];
+    if (pool) pool.free(key);
+    else a.task!.freeExclusive(key, a.cpu);
+  };
   // warn_alloc's own ratelimit (10 s, burst 1), in virtual time.
   const ratelimit = warnAllocRateLimit();
   let warned = 0, suppressed = 0, nowarn = 0;
@@ -296,6 +351,7 @@ export function simulate(spec: ScenarioSpec, alloc: SimAllocator, opts: Simulate
 
   const freeOne = (a: ActorRun, pfn: number, order: number): void => {
     frees++;
+    if (a.task) { freeExcl(a, pfn, order); return; }
     alloc.freePages(pfn, order, a.cpu);
     if (a.index && pressure) pressure.lruRemove(pfn, order);
   };
@@ -346,7 +402,7 @@ export function simulate(spec: ScenarioSpec, alloc: SimAllocator, opts: Simulate
       return;
     }
     a.push(pfn, order, now);
-    if (a.index && pressure) pressure.lruAdd(pfn, order, a.spec.lru!, a.rng.chance(a.spec.dirtyFraction ?? 0), a);
+    if (a.index && pressure && !a.task) pressure.lruAdd(pfn, order, a.spec.lru!, a.rng.chance(a.spec.dirtyFraction ?? 0), a);
   };
 
   const expFree: Array<(now: number, arg: number) => void> = actors.map((a) => (_now: number, arg: number) => {
@@ -355,7 +411,8 @@ export function simulate(spec: ScenarioSpec, alloc: SimAllocator, opts: Simulate
     const pfn = (arg - order) / 16;
     a.heldPages -= 1 << order;
     frees++;
-    alloc.freePages(pfn, order, a.cpu);
+    if (a.task) freeExcl(a, pfn, order);
+    else alloc.freePages(pfn, order, a.cpu);
   });
 
   /** Issue one request (a chunk of `chunk` requests of one order) for actor a at time now. */
@@ -367,6 +424,14 @@ export function simulate(spec: ScenarioSpec, alloc: SimAllocator, opts: Simulate
         // invalid context"); nothing is allocated.
         a.stats[order * ST_FIELDS + ST_REFUSED]!++;
         record(a, order, false, 0);
+        continue;
+      }
+      if (a.task) {
+        // Exclusive: through the labyrinth's key manager (and mempool), on the path its gfp allows, at once.
+        const pfn = allocExcl(a, order);
+        record(a, order, pfn >= 0, 0);
+        if (pfn >= 0) holdPages(a, pfn, order, now);
+        else reportFailure(a, order, now);
         continue;
       }
       if (a.sleeping && pressure) {
@@ -617,6 +682,33 @@ export function simulate(spec: ScenarioSpec, alloc: SimAllocator, opts: Simulate
     alloc.zoneWatermarks(i, wm);
     return { name: z.name, managed: z.managed, min: wm[0]!, low: wm[1]!, high: wm[2]! };
   });
+  let labyrinth: LabyrinthStats | undefined;
+  if (labs && lab) {
+    // Isolation: every page of every live exclusive block (held by an actor or kept in a mempool) must refuse
+    // page_address and virt_to_page without its key.
+    let checks = 0, reachable = 0;
+    const mempools: LabyrinthStats['mempools'] = [];
+    for (const a of exclActors) {
+      const held = Array.from(a.keys.values());
+      a.pools.forEach((pool, order) => {
+        if (!pool) return;
+        held.push(...(pool as unknown as { elements: ExclusiveKey[] }).elements);
+        mempools.push({ actor: a.spec.name, order, minNr: pool.minNr, inPool: pool.currNr, hits: pool.fromPool, failures: pool.failures });
+      });
+      for (const key of held) {
+        const inf = a.task!.info(key);
+        for (let p = inf.pfn; p < inf.pfn + inf.nrPages; p++) {
+          checks++;
+          if (alloc.keylessReachable?.(p, 0) ?? true) reachable++;
+        }
+      }
+    }
+    labs.exclusive.verify(new Set([lab.id]));
+    labyrinth = {
+      name: lab.name, liveBlocks: labs.exclusive.count(lab.id), pagesHeld: lab.exclusivePages, wipedPages: labs.exclusive.wipedPages,
+      mempools, mempoolHits: mempools.reduce((s, m) => s + m.hits, 0), isolationChecks: checks, keylessReachable: reachable,
+    };
+  }
   const pagesAllocated = actors.reduce((s, a) => s + a.pagesAllocated, 0);
   return {
     scenario: spec.name,
@@ -644,6 +736,7 @@ export function simulate(spec: ScenarioSpec, alloc: SimAllocator, opts: Simulate
     buddyinfo: alloc.buddyinfo(),
     series: { tMs, zones, classRequests, classFailures, pressure: pressureSeries },
     pageMaps,
+    ...(labyrinth ? { labyrinth } : {}),
   };
 }
 
