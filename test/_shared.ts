@@ -2,6 +2,7 @@
 import { fileURLToPath } from 'node:url';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
+import { readMaybeCompressed } from '../src/trace/trace_file.ts';
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 
@@ -18,3 +19,8 @@ function findShared(): string {
 export const SHARED = findShared();
 export const FIXTURES = path.join(SHARED, 'fixtures');
 export const QEMU = path.join(FIXTURES, 'linux-6.1-qemu');
+
+/** A fixture file's text (UTF-8), decompressed when it ends in .xz or .gz (src/trace/trace_file.ts does the reading). */
+export function fixtureText(file: string): string {
+  return Buffer.from(readMaybeCompressed(file)).toString('utf8');
+}

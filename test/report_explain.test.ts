@@ -6,9 +6,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync, readdirSync } from 'node:fs';
-import { execFileSync } from 'node:child_process';
 import path from 'node:path';
-import { FIXTURES, ROOT } from './_shared.ts';
+import { FIXTURES, ROOT, fixtureText } from './_shared.ts';
 import { parseReports, type ParsedReport } from '../src/report/parse.ts';
 import { explainReport, pagesMinFor, VERDICT_KINDS, zoneEnum } from '../src/report/explain.ts';
 import { BadInputError } from '../src/errors.ts';
@@ -19,7 +18,7 @@ function reportsOf(key: string): ParsedReport[] {
   let r = cache.get(key);
   if (r === undefined) {
     const text = key.startsWith('atomic/')
-      ? execFileSync('xz', ['-dc', path.join(ATOMIC, key.slice(7), 'dmesg.txt.xz')], { encoding: 'utf8', maxBuffer: 64 << 20 })
+      ? fixtureText(path.join(ATOMIC, key.slice(7), 'dmesg.txt.xz'))
       : readFileSync(path.join(FIXTURES, key), 'utf8');
     try { r = parseReports(text); } catch (e) {
       // Runs at min_free_kbytes ≥ 5192 had no failure: their dmesg has no report.

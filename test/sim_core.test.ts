@@ -1,6 +1,6 @@
 /**
  * The simulator on the core allocator (issue 3): determinism through the CLI, scenario headline claims on
- * seeded runs, `npm start`. Skipped, with the reason, only while the core is not on main.
+ * seeded runs, `npm start`.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -11,16 +11,11 @@ import path from 'node:path';
 import { loadCore } from '../src/sim/machine.ts';
 import { applyOverrides, loadScenario, runScenario } from '../src/sim/run.ts';
 
-let skip: string | false = false;
-try {
-  await loadCore();
-} catch (e) {
-  skip = `core allocator not available yet: ${(e as Error).message}`;
-}
+await loadCore();
 
 const cli = (...args: string[]) => spawnSync(process.execPath, ['bin/labyrinth.mjs', ...args], { encoding: 'utf8', maxBuffer: 256 << 20 });
 
-test('same seed gives byte-identical --json through the CLI', { skip }, () => {
+test('same seed gives byte-identical --json through the CLI', () => {
   const a = cli('simulate', 'net-rx-storm', '--duration', '2s', '--seed', '5', '--json');
   const b = cli('simulate', 'net-rx-storm', '--duration', '2s', '--seed', '5', '--json');
   assert.equal(a.status, 0, a.stderr);
@@ -30,7 +25,7 @@ test('same seed gives byte-identical --json through the CLI', { skip }, () => {
   assert.equal(r.seed, 5);
 });
 
-test('net-rx-storm: GFP_ATOMIC failures appear under the storm and fall as vm.min_free_kbytes rises', { skip }, () => {
+test('net-rx-storm: GFP_ATOMIC failures appear under the storm and fall as vm.min_free_kbytes rises', () => {
   // With kswapd running (the default), the Debian default for 1G (45056, raised by THP's recommended minimum) rides
   // the storm out; below it the order-3 refills fail.
   const atomicRate = (mfk?: number): number => {
@@ -46,7 +41,7 @@ test('net-rx-storm: GFP_ATOMIC failures appear under the storm and fall as vm.mi
   assert.equal(rates[3], 0, `131072: ${rates[3]}`);
 });
 
-test('gfp_atomic_never_sleeps: softirq requests on the core complete in zero virtual time', { skip }, () => {
+test('gfp_atomic_never_sleeps: softirq requests on the core complete in zero virtual time', () => {
   const r = runScenario(applyOverrides(loadScenario('net-rx-storm'), { duration: '4s', set: ['vm.min_free_kbytes=2048'] }), { seed: 2 });
   assert.ok(r.failureReports.kept.length > 0);
   for (const c of r.classes) if (c.context === 'softirq') assert.equal(c.latencyMaxUs, 0);
@@ -55,7 +50,7 @@ test('gfp_atomic_never_sleeps: softirq requests on the core complete in zero vir
   assert.match(r.failureReports.kept[0]!.text, /\nMem-Info:\n/);
 });
 
-test('npm start runs the default scenario, prints the summary and the report path', { skip }, () => {
+test('npm start runs the default scenario, prints the summary and the report path', () => {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'labyrinth-start-'));
   const file = path.join(dir, 'r.html');
   const r = cli('start', '--html', file);

@@ -30,7 +30,8 @@ test('simulate runs the pressure machinery by default; --no-pressure runs the ba
 test('sweep workers run the pressure machinery too', () => {
   const s = cli('simulate', 'net-rx-storm', '--duration', '1s', '--sweep', 'vm.min_free_kbytes=4096,65536', '--json');
   assert.equal(s.status, 0, s.stderr);
-  const r = JSON.parse(s.stdout) as { machinery: { pressure: string | null }; points: unknown[] };
+  const r = JSON.parse(s.stdout) as { machinery: { pressure: string | null }; points: Array<{ pressureCounters: Record<string, number> }> };
   assert.match(r.machinery.pressure ?? '', /kswapd/);
   assert.equal(r.points.length, 2);
+  for (const p of r.points) assert.ok('pgscan_kswapd' in p.pressureCounters, 'each point carries its reclaim counters');
 });

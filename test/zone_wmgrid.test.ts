@@ -9,6 +9,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { parseZoneinfo } from '../src/stats/zoneinfo.ts';
 import { computeZoneSetup, machineFromZoneinfo } from '../src/zone/setup.ts';
+import { ZONE_NAMES } from '../src/mm/constants.ts';
 import { RUNS, wmgridPoints } from './_wmgrid.ts';
 
 test('every wmgrid zoneinfo: min, low, high, protection and pcp high/batch reproduced exactly', () => {
@@ -21,7 +22,7 @@ test('every wmgrid zoneinfo: min, low, high, protection and pcp high/batch repro
     const setup = computeZoneSetup(spec);
     for (const z of info.zones) {
       const k = spec.zones.findIndex((s) => s.node === z.node && s.managed === (z.managed ?? 0) && s.spanned === z.spanned
-        && ['DMA', 'DMA32', 'Normal', 'Movable', 'Device'][s.zoneIdx] === z.zone);
+        && ZONE_NAMES[s.zoneIdx] === z.zone);
       assert.ok(k >= 0);
       const w = setup.zones[k]!;
       const where = `${p.run} ${path.basename(p.file)} ${z.zone}`;

@@ -2,10 +2,12 @@
  * The core allocator (src/alloc/page_alloc.ts, issue 3) seen through PageAllocatorPort, so kswapd, reclaim,
  * compaction and the sleeping slow path run on the real buddy allocator, its per-CPU lists, fallback stealing and
  * watermark boost. Declared structurally (as src/sim/machine.ts does) so this file type-checks whichever core
- * revision is present; the layout constants it needs are passed in (defaults: the core's current values).
+ * revision is present; the layout constants it needs are passed in (defaults: src/mm's own constants).
  */
 import { ALLOC_CMA } from '../gfp/alloc_flags.ts';
 import { MAX_NR_ZONES, MAX_ORDER } from '../mm/constants.ts';
+import { Z_BOOST } from '../mm/memmap.ts';
+import { ORDER_MASK, PG_buddy, PG_exclusive, PG_reserved } from '../mm/page_flags.ts';
 import { zoneWatermarkOk } from '../zone/watermark.ts';
 import {
   PAGE_STATE_ALLOCATED, PAGE_STATE_FREE, PAGE_STATE_RESERVED, gfpMigratetypeOf, gfpZoneX86,
@@ -40,7 +42,7 @@ export interface CoreAllocatorLike {
 
 /** Layout constants of the core's memmap (src/mm/memmap.ts, src/mm/page_flags.ts). */
 export interface CoreLayout { Z_BOOST: number; PG_buddy: number; PG_reserved: number; ORDER_MASK: number; PG_exclusive?: number }
-export const DEFAULT_CORE_LAYOUT: CoreLayout = { Z_BOOST: 11, PG_buddy: 0x01, PG_reserved: 0x10, ORDER_MASK: 0x0f, PG_exclusive: 0x40 };
+export const DEFAULT_CORE_LAYOUT: CoreLayout = { Z_BOOST, PG_buddy, PG_reserved, ORDER_MASK, PG_exclusive };
 
 class CoreZone implements PressureZone {
   readonly node: number;
@@ -139,7 +141,7 @@ export class CorePort implements PageAllocatorPort {
   /** Labyrinth (issue 5): exclusive pages (and every tail of an exclusive compound block) never move. */
   pageIsUnmovable(pfn: number): boolean {
     const flags = this.pa.mm.flags;
-    const excl = this.layout.PG_exclusive ?? 0x40;
+    const excl = this.layout.PG_exclusive ?? PG_exclusive;
     if ((flags[pfn]! & excl) !== 0) return true;
     // a compound tail (PG_tail 0x08) keeps its head pfn in `next`; the port sees flags only, so scan back
     // to the aligned head within MAX_ORDER

@@ -5,10 +5,9 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
 import { readdirSync, existsSync } from 'node:fs';
 import path from 'node:path';
-import { FIXTURES } from '../../test/_shared.ts';
+import { FIXTURES, fixtureText } from '../../test/_shared.ts';
 import {
   renderShowMem, warnAllocFirstLine, RateLimit, warnAllocRateLimit, HZ, NSEC_PER_JIFFY,
   type ShowMemInput, type MemInfoZone, type WarnAllocHeader,
@@ -146,7 +145,7 @@ test('warn_alloc_report_matches_real_6_1_reports_byte_for_byte', () => {
   let compared = 0;
   let lines = 0;
   for (const run of runs) {
-    const dmesg = execFileSync('xz', ['-dc', path.join(ATOMIC, run, 'dmesg.txt.xz')], { encoding: 'utf8' });
+    const dmesg = fixtureText(path.join(ATOMIC, run, 'dmesg.txt.xz'));
     for (const r of realReports(dmesg)) {
       const header = parseHeader(r.first);
       assert.equal(warnAllocFirstLine(header), r.first);
@@ -180,7 +179,7 @@ test('warn_alloc_ratelimit_is_10s_burst_1_with_suppressed_notice', () => {
 
 test('real_reports_show_one_report_per_10s_window', () => {
   // The real default run printed at 5.25 s and 15.30 s, the second after "12925 callbacks suppressed".
-  const dmesg = execFileSync('xz', ['-dc', path.join(ATOMIC, 'o0_mfk-default', 'dmesg.txt.xz')], { encoding: 'utf8' });
+  const dmesg = fixtureText(path.join(ATOMIC, 'o0_mfk-default', 'dmesg.txt.xz'));
   const reps = realReports(dmesg);
   assert.equal(reps.length, 2);
   assert.equal(reps[0]!.suppressedBefore, null);

@@ -64,13 +64,16 @@ export function renderSweepSummary(name: string, points: SweepPoint[]): string {
   const keys = new Set<string>();
   for (const p of points) for (const c of p.result.classes) keys.add(`${c.gfpClass} o${c.order}`);
   const ks = [...keys].sort();
-  const rows = [[name, 'requests', 'failures', ...ks.map((k) => `${k} fail %`)]];
+  // reclaim, compaction and OOM activity per value (only counters that moved in some run)
+  const pk = ['pgsteal_kswapd', 'pgsteal_direct', 'allocstall_movable', 'compact_stall', 'compact_success', 'oom_kill']
+    .filter((k) => points.some((p) => (p.result.pressureCounters[k] ?? 0) !== 0));
+  const rows = [[name, 'requests', 'failures', ...ks.map((k) => `${k} fail %`), ...pk]];
   for (const p of points) {
     rows.push([String(p.value), String(p.result.totals.requests), String(p.result.totals.failures),
       ...ks.map((k) => {
         const c = p.result.classes.find((x) => `${x.gfpClass} o${x.order}` === k);
         return c ? pct(c.failureRate) : '-';
-      })]);
+      }), ...pk.map((k) => String(p.result.pressureCounters[k] ?? 0))]);
   }
   return `Sweep of ${name} over ${points[0]!.result.scenario} (seed ${points[0]!.result.seed})\nNote: ${points[0]!.result.machinery.note}\n`
     + pad(rows, rows[0]!.map(() => true)) + '\n';

@@ -43,10 +43,15 @@ export function kpfTest(bytes: Uint8Array, pfn: number, bit: number): boolean {
  * Pfns beyond the end of the file count as not free.
  */
 export function freeRunsFromKpageflags(bytes: Uint8Array, zones: readonly ZoneSpan[]): FreeRun[] {
+  return runsOfBit(bytes, zones, KPF_BUDDY);
+}
+
+/** Maximal runs of pages with KPF_* bit `bit` set, per zone, cut at zone boundaries and at the end of the file. */
+function runsOfBit(bytes: Uint8Array, zones: readonly ZoneSpan[], bit: number): FreeRun[] {
   const nr = kpageflagsPages(bytes);
   const runs: FreeRun[] = [];
-  const byte = KPF_BUDDY >> 3;
-  const mask = 1 << (KPF_BUDDY & 7);
+  const byte = bit >> 3;
+  const mask = 1 << (bit & 7);
   for (const z of zones) {
     const end = Math.min(z.startPfn + z.spanned, nr);
     let pfn = z.startPfn;
@@ -94,19 +99,5 @@ export function runsToBuddyinfo(runs: readonly FreeRun[], zoneIdx: number, maxOr
  * Pfns beyond the end of the file are not reported.
  */
 export function reservedRunsFromKpageflags(bytes: Uint8Array, zones: readonly ZoneSpan[]): FreeRun[] {
-  const nr = kpageflagsPages(bytes);
-  const runs: FreeRun[] = [];
-  const byte = KPF_RESERVED >> 3;
-  const mask = 1 << (KPF_RESERVED & 7);
-  for (const z of zones) {
-    const end = Math.min(z.startPfn + z.spanned, nr);
-    let pfn = z.startPfn;
-    while (pfn < end) {
-      if ((bytes[pfn * 8 + byte]! & mask) === 0) { pfn++; continue; }
-      const start = pfn;
-      while (pfn < end && (bytes[pfn * 8 + byte]! & mask) !== 0) pfn++;
-      runs.push({ zoneIdx: z.zoneIdx, startPfn: start, nrPages: pfn - start });
-    }
-  }
-  return runs;
+  return runsOfBit(bytes, zones, KPF_RESERVED);
 }

@@ -5,6 +5,7 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { BadInputError } from '../errors.ts';
+import { ZONE_NAMES } from '../mm/constants.ts';
 import { machineFromZoneinfo } from '../zone/setup.ts';
 import type { MachineSpec } from '../zone/types.ts';
 import { parseBuddyinfo } from '../stats/buddyinfo.ts';
@@ -157,7 +158,7 @@ export function replayParsed(trace: string, parsed: ParsedTrace, o: ReplayRunOpt
   }
   if (!existsSync(like)) throw new BadInputError('REPLAY_NEEDS_MACHINE', `Cannot replay from ${o.start}: no machine shape; pass --like ZONEINFO`);
   const spec = machineFromZoneinfo(readFileSync(like, 'utf8'));
-  report.machine = { zones: spec.zones.filter((z) => z.spanned > 0).map((z) => ({ zone: ['DMA', 'DMA32', 'Normal', 'Movable', 'Device'][z.zoneIdx]!, startPfn: z.startPfn, spanned: z.spanned, managed: z.managed })) };
+  report.machine = { zones: spec.zones.filter((z) => z.spanned > 0).map((z) => ({ zone: ZONE_NAMES[z.zoneIdx]!, startPfn: z.startPfn, spanned: z.spanned, managed: z.managed })) };
   const kpf = readMaybeCompressed(o.start);
   const runs = freeRunsFromKpageflags(kpf, zoneSpans(spec));
   // the real holes: memblock-reserved pages (KPF_RESERVED) are never managed by buddy

@@ -57,7 +57,7 @@ export async function runSimulateCommand(scenario: string | undefined, opts: Sim
     if (opts.json) {
       process.stdout.write(JSON.stringify({
         sweep: name,
-        points: points.map((p) => ({ value: p.value, minFreeKbytes: p.result.machine.minFreeKbytes, totals: p.result.totals, classes: p.result.classes })),
+        points: points.map((p) => ({ value: p.value, minFreeKbytes: p.result.machine.minFreeKbytes, totals: p.result.totals, classes: p.result.classes, pressureCounters: p.result.pressureCounters })),
         machinery: points[0]!.result.machinery,
       }) + '\n');
     } else {
