@@ -83,7 +83,9 @@ test('secure-enclave: no exclusive page leaves the allocator without a key', () 
   assert.equal(r.actors.find((a) => a.name === 'db')!.failures, 0);
 });
 
-test('secure-enclave: sleeping __GFP_EXCL requests are refused without a key too', { todo: 'the slow path (Pressure.allocSleeping → getPageFromFreelist) hands GFP_KERNEL|__GFP_EXCL pages out without the key check' }, () => {
+test('secure-enclave: sleeping __GFP_EXCL requests are refused without a key too', () => {
   const r = run('secure-enclave');
-  for (const c of r.classes.filter((x) => x.gfpClass.includes('__GFP_EXCL'))) assert.equal(c.failures, c.requests);
+  const excl = r.classes.filter((x) => x.gfpClass.includes('__GFP_EXCL'));
+  assert.ok(excl.some((c) => !c.gfpClass.includes('GFP_ATOMIC') && c.requests > 0), 'the scenario issues sleeping __GFP_EXCL requests');
+  for (const c of excl) assert.equal(c.failures, c.requests, `${c.gfpClass} order ${c.order}: no keyless exclusive page, sleeping or not`);
 });

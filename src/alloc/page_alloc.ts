@@ -546,6 +546,9 @@ export class PageAllocator {
    */
   get_page_from_freelist(gfp: number, order: number, allocFlags: number, hz: number, mt: number, cpu: number,
     node: number): number {
+    // Every path to the free lists (the fast path, the slow path's retries, the sleeping slow path of
+    // src/alloc/slowpath.ts) comes through here: an exclusive page without its key is refused here once.
+    if ((gfp & __GFP_EXCL) !== 0) return this.fail(FAIL_EXCL_NEEDS_KEY, gfp, order, mt, -1);
     const m = this.mm;
     const ints = m.ints;
     const zl = this.zonelists[node]!;

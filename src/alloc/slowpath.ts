@@ -15,7 +15,7 @@ import {
   ALLOC_WMARK_LOW, ALLOC_WMARK_MIN, ALLOC_NOFRAGMENT,
 } from '../gfp/alloc_flags.ts';
 import {
-  __GFP_ATOMIC, __GFP_DIRECT_RECLAIM, __GFP_HARDWALL, __GFP_HIGH, __GFP_KSWAPD_RECLAIM, __GFP_MEMALLOC,
+  __GFP_ATOMIC, __GFP_DIRECT_RECLAIM, __GFP_EXCL, __GFP_HARDWALL, __GFP_HIGH, __GFP_KSWAPD_RECLAIM, __GFP_MEMALLOC,
   __GFP_NOFAIL, __GFP_NOMEMALLOC, __GFP_NORETRY, __GFP_NOWARN, __GFP_RETRY_MAYFAIL, __GFP_THISNODE,
 } from '../gfp/bits.ts';
 import {
@@ -171,6 +171,8 @@ export class Pressure {
   /** The non-sleeping request: fast path, then the slow path's one pass at the min watermark. */
   allocAtomic(gfp: number, order: number, ctx: ExecContext = processContext(0, 'swapper/0')): number {
     mightAlloc(gfp, ctx);
+    // Labyrinth extension: exclusive pages come only with a key (src/labyrinth); a keyless request fails at once.
+    if ((gfp & __GFP_EXCL) !== 0) return -1;
     const pfn = this.fastPath(gfp, order);
     if (pfn >= 0) return pfn;
     const r = this.newReq(gfp, order, ctx, () => {});
@@ -180,6 +182,8 @@ export class Pressure {
   /** The sleeping request, callback style (the simulator's seam): `done(pfn)` fires in virtual time. */
   allocSleeping(gfp: number, order: number, ctx: ExecContext, done: (pfn: number) => void): void {
     mightAlloc(gfp, ctx);
+    // a keyless exclusive request fails at once: no reclaim, compaction or OOM can give it a key
+    if ((gfp & __GFP_EXCL) !== 0) { done(-1); return; }
     const pfn = this.fastPath(gfp, order);
     if (pfn >= 0) { done(pfn); return; }
     const r = this.newReq(gfp, order, ctx, done);
