@@ -95,29 +95,37 @@ export interface PageAllocatorOptions {
   hooks?: SlowPathHooks;
 }
 
-/** A zone as the shared watermark check sees it (one object per zone, built once). */
+/**
+ * A zone as the shared watermark check sees it: one object per zone, built once, reading the
+ * zone block and the free-list sentinels straight from the typed arrays at precomputed offsets.
+ */
 class ZoneView implements WatermarkZoneView {
-  private readonly m: MemMap;
-  private readonly z: number;
+  private readonly ints: Int32Array;
+  private readonly next: Int32Array;
+  /** Int32 index of the zone block. */
   private readonly zb: number;
+  /** Sentinel of free_list[0][0] of this zone. */
+  private readonly lists: number;
   readonly nrFreeCma: number;
   constructor(m: MemMap, z: number) {
-    this.m = m;
-    this.z = z;
+    this.ints = m.ints;
+    this.next = m.next;
     this.zb = m.zf(z, 0);
+    this.lists = m.freeList(z, 0, 0);
     this.nrFreeCma = 0;
   }
   lowmemReserve(highestZoneIdx: number): number {
-    return this.m.ints[this.zb + Z_LOWMEM + highestZoneIdx]!;
+    return this.ints[this.zb + Z_LOWMEM + highestZoneIdx]!;
   }
   get nrReservedHighatomic(): number {
-    return this.m.ints[this.zb + Z_NR_RESERVED_HIGHATOMIC]!;
+    return this.ints[this.zb + Z_NR_RESERVED_HIGHATOMIC]!;
   }
   nrFree(order: number): number {
-    return nrFree(this.m, this.z, order);
+    return this.ints[this.zb + Z_NR_FREE + order]!;
   }
   freeListNonEmpty(order: number, mt: number): boolean {
-    return !freeAreaEmpty(this.m, this.z, order, mt);
+    const head = this.lists + order * MIGRATE_TYPES + mt;
+    return this.next[head] !== head;
   }
 }
 
@@ -562,7 +570,7 @@ export class PageAllocator {
         if (zoneType[z]! > hz) continue;
         if (preferred < 0) preferred = z;
         const zb = m.zoneBase + z * Z_STRIDE;
-        if (noFallback && this.nrNodes > 1 && ints[zb + Z_NODE] !== ints[m.zf(preferred, Z_NODE)]) {
+        if (noFallback && this.nrNodes > 1 && this.otherNode(zb, preferred)) {
           allocFlags &= ~ALLOC_NOFRAGMENT;
           retry = true;
           break;
@@ -575,12 +583,7 @@ export class PageAllocator {
         const pfn = this.rmqueueZone(preferred, z, order, allocFlags, mt, cpu);
         if (pfn >= 0) {
           this.prepNewPage(pfn, order, gfp, mt);
-          if (order !== 0 && (allocFlags & ALLOC_HARDER) !== 0) {
-            const zl = m.zoneLock;
-            if (zl !== null) zl.lock(z);
-            reserveHighatomicPageblock(m, z, pfn);
-            if (zl !== null) zl.unlock(z);
-          }
+          if (order !== 0 && (allocFlags & ALLOC_HARDER) !== 0) this.reserveHighatomic(z, pfn);
           return pfn;
         }
       }
@@ -591,6 +594,20 @@ export class PageAllocator {
       }
       return -1;
     }
+  }
+
+  /** Is the zone at zb on another node than the preferred zone? (cold: NUMA only) */
+  private otherNode(zb: number, preferred: number): boolean {
+    const ints = this.mm.ints;
+    return ints[zb + Z_NODE] !== ints[this.mm.zf(preferred, Z_NODE)];
+  }
+
+  /** reserve_highatomic_pageblock under the zone lock (cold: high-order ALLOC_HARDER only). */
+  private reserveHighatomic(z: number, pfn: number): void {
+    const zl = this.mm.zoneLock;
+    if (zl !== null) zl.lock(z);
+    reserveHighatomicPageblock(this.mm, z, pfn);
+    if (zl !== null) zl.unlock(z);
   }
 
   /**
@@ -607,13 +624,15 @@ export class PageAllocator {
       const usable = freePages - (freePages < reserved ? freePages : reserved);
       if (usable > mark + ints[zb + Z_LOWMEM + hz]!) return true;
     }
-    const view = this.views[z]!;
-    if (zoneWatermarkOk(view, order, mark, hz, allocFlags, freePages)) return true;
-    if (order === 0 && (gfp & __GFP_ATOMIC) !== 0 && ints[zb + Z_BOOST] !== 0
-      && (allocFlags & ALLOC_WMARK_MASK) === WMARK_MIN) {
-      return zoneWatermarkOk(view, order, ints[zb + Z_WMARK + WMARK_MIN]!, hz, allocFlags, freePages);
-    }
-    return false;
+    if (zoneWatermarkOk(this.views[z]!, order, mark, hz, allocFlags, freePages)) return true;
+    return order === 0 && (gfp & __GFP_ATOMIC) !== 0 && this.atomicUnboostedOk(z, zb, hz, allocFlags, freePages);
+  }
+
+  /** zone_watermark_fast's retry for order-0 __GFP_ATOMIC against the unboosted min (cold). */
+  private atomicUnboostedOk(z: number, zb: number, hz: number, allocFlags: number, freePages: number): boolean {
+    const ints = this.mm.ints;
+    if (ints[zb + Z_BOOST] === 0 || (allocFlags & ALLOC_WMARK_MASK) !== WMARK_MIN) return false;
+    return zoneWatermarkOk(this.views[z]!, 0, ints[zb + Z_WMARK + WMARK_MIN]!, hz, allocFlags, freePages);
   }
 
   /** @kernel mm/page_alloc.c rmqueue, rmqueue_buddy (CONFIG_CMA=n) */
@@ -635,12 +654,7 @@ export class PageAllocator {
     }
     m.ev[EV_PGALLOC + this.zoneType[z]!] += 1 << order;
     this.zoneStatistics(preferred, z, cpu);
-    const zf = m.zoneBase + z * Z_STRIDE + Z_FLAGS;
-    if ((m.ints[zf]! & ZONE_BOOSTED_WATERMARK) !== 0) {
-      m.ints[zf] &= ~ZONE_BOOSTED_WATERMARK;
-      const wake = this.hooks.wakeupKswapd;
-      if (wake !== undefined) wake(z, 0, this.zoneType[z]!);
-    }
+    if ((m.ints[m.zoneBase + z * Z_STRIDE + Z_FLAGS]! & ZONE_BOOSTED_WATERMARK) !== 0) this.clearBoosted(z);
     return pfn;
   }
 
@@ -651,8 +665,15 @@ export class PageAllocator {
     if (this.nrNodes === 1) {
       ev[this.evNumaHit[z]!] += 1;
       ev[this.evNumaLocal[z]!] += 1;
-      return;
+    } else {
+      this.zoneStatisticsNuma(preferred, z, cpu);
     }
+  }
+
+  /** zone_statistics with more than one node (cold in single-node machines). */
+  private zoneStatisticsNuma(preferred: number, z: number, cpu: number): void {
+    const m = this.mm;
+    const ev = m.ev;
     const zn = m.ints[m.zoneBase + z * Z_STRIDE + Z_NODE]!;
     if (zn === m.ints[m.zf(preferred, Z_NODE)]) ev[m.zev(z, ZE_NUMA_HIT)] += 1;
     else {
@@ -678,15 +699,18 @@ export class PageAllocator {
     m.order[pfn] = order | (mt << MT_SHIFT);
     m.next[pfn] = 0;
     m.prev[pfn] = seq;
-    if ((gfp & __GFP_COMP) !== 0 && order > 0) {
-      m.flags[pfn] = PG_head;
-      const end = pfn + (1 << order);
-      for (let t = pfn + 1; t < end; t++) {
-        m.flags[t] = PG_tail;
-        m.next[t] = pfn;
-      }
-    } else {
-      m.flags[pfn] = 0;
+    m.flags[pfn] = 0;
+    if ((gfp & __GFP_COMP) !== 0 && order > 0) this.prepCompoundPage(pfn, order);
+  }
+
+  /** PG_head on the head, PG_tail and the head pointer on the tails. @kernel mm/page_alloc.c prep_compound_page */
+  private prepCompoundPage(pfn: number, order: number): void {
+    const m = this.mm;
+    m.flags[pfn] = PG_head;
+    const end = pfn + (1 << order);
+    for (let t = pfn + 1; t < end; t++) {
+      m.flags[t] = PG_tail;
+      m.next[t] = pfn;
     }
   }
 
@@ -709,17 +733,22 @@ export class PageAllocator {
       this.freeOrder0(pfn, cpu);
       return;
     }
-    const head = (m.flags[pfn]! & PG_head) !== 0;
     if (rc > 1) {
-      m.refcount[pfn] = rc - 1;
-      if (!head && order > 0) {
-        m.order[pfn] = m.order[pfn]! & ~ORDER_MASK;
-        while (order-- > 0) this.freeThePage(pfn + (1 << order), order, cpu);
-      }
+      this.putSharedBlock(pfn, order, rc, cpu);
       return;
     }
     m.refcount[pfn] = 0;
     this.freeThePage(pfn, order, cpu);
+  }
+
+  /** __free_pages when other references remain: drop one; a non-compound block frees its pages after the first. */
+  private putSharedBlock(pfn: number, order: number, rc: number, cpu: number): void {
+    const m = this.mm;
+    m.refcount[pfn] = rc - 1;
+    if ((m.flags[pfn]! & PG_head) === 0 && order > 0) {
+      m.order[pfn] = m.order[pfn]! & ~ORDER_MASK;
+      while (order-- > 0) this.freeThePage(pfn + (1 << order), order, cpu);
+    }
   }
 
   /**

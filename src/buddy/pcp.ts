@@ -68,10 +68,7 @@ export function rmqueuePcplist(
   const next = m.next;
   let pfn = next[list]!;
   if (pfn === list) {
-    let batch = ints[pb + P_BATCH]!;
-    if (batch > 1) batch = Math.max(batch >> order, 2);
-    const alloced = rmqueueBulk(m, z, order, batch, list, mt, allocFlags, pcpThp);
-    ints[pb + P_COUNT] += alloced << order;
+    pcpRefill(m, z, pb, order, list, mt, allocFlags, pcpThp);
     pfn = next[list]!;
     if (pfn === list) return -1;
   }
@@ -79,6 +76,17 @@ export function rmqueuePcplist(
   m.flags[pfn] = 0;
   ints[pb + P_COUNT] -= 1 << order;
   return pfn;
+}
+
+/** An empty pcp list: refill it with batch >> order blocks (min 2) from the buddy lists. */
+function pcpRefill(
+  m: MemMap, z: number, pb: number, order: number, list: number, mt: number, allocFlags: number, pcpThp: boolean,
+): void {
+  const ints = m.ints;
+  let batch = ints[pb + P_BATCH]!;
+  if (batch > 1) batch = Math.max(batch >> order, 2);
+  const alloced = rmqueueBulk(m, z, order, batch, list, mt, allocFlags, pcpThp);
+  ints[pb + P_COUNT] += alloced << order;
 }
 
 /** @kernel mm/page_alloc.c nr_pcp_free */

@@ -1,10 +1,8 @@
 /**
- * Page contents for exclusive pages: the narrow interface the key-gated accessors use, with two backings —
- * a sparse simulation (pages cost memory only once written) and a real contiguous ArrayBuffer /
- * SharedArrayBuffer (every pfn has its 4 KiB at `pfn * PAGE_SIZE`).
- *
- * When src/memory (issue 6) provides backing stores, an adapter to this interface is all the labyrinth layer
- * needs. The backing itself knows nothing of keys: it is "physical memory". Exclusive pages stay off the
+ * Page contents for exclusive pages: the narrow interface the key-gated accessors use, with three backings —
+ * a sparse simulation (pages cost memory only once written), a real contiguous ArrayBuffer /
+ * SharedArrayBuffer (every pfn has its 4 KiB at `pfn * PAGE_SIZE`), and src/memory's chunked backing store
+ * (BackingPageBytes). The backing itself knows nothing of keys: it is "physical memory". Exclusive pages stay off the
  * direct map because nothing hands out their addresses (page_address / virt_to_page refuse them) and the
  * key-gated accessors copy bytes in and out; no live view of an exclusive page ever escapes.
  */

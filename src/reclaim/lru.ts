@@ -236,14 +236,19 @@ export class Lru {
   migrate(from: number, to: number): void {
     const wasOn = this.onList[from] !== 0;
     const lru = wasOn ? this.unlink(from) : -1;
-    this.flags[to] = this.flags[from]!;
+    this.moveIdentity(from, to, this.flags[from]!);
+    if (wasOn) this.linkHead(to, lru);
+  }
+
+  /** `to` takes `from`'s order and handle, with flags `flagsTo`; `from` is left without flags or handle. */
+  private moveIdentity(from: number, to: number, flagsTo: number): void {
+    this.flags[to] = flagsTo;
     this.order[to] = this.order[from]!;
     const h = this.handleOf[from]!;
     this.handleOf[to] = h;
     if (h >= 0) this.handlePfn[h] = to;
     this.handleOf[from] = -1;
     this.flags[from] = 0;
-    if (wasOn) this.linkHead(to, lru);
   }
 
   /** isolate_lru_folio: off its list, remembered for putback or migration. */
@@ -259,13 +264,7 @@ export class Lru {
   }
   /** Migration of an isolated page: `to` takes its identity and its list; the handle follows. */
   migrateIsolated(from: number, to: number): void {
-    this.flags[to] = this.flags[from]! & ~LF_ISOLATED;
-    this.order[to] = this.order[from]!;
-    const h = this.handleOf[from]!;
-    this.handleOf[to] = h;
-    if (h >= 0) this.handlePfn[h] = to;
-    this.handleOf[from] = -1;
-    this.flags[from] = 0;
+    this.moveIdentity(from, to, this.flags[from]! & ~LF_ISOLATED);
     this.linkHead(to, this.isoList[from]!);
   }
 

@@ -50,22 +50,22 @@ export function zoneWatermarkUnusableFree(
 
 /**
  * The reduced mark a caller with these alloc flags must stay above (before lowmem_reserve).
- * Integer arithmetic exactly as the kernel's `long` divisions.
+ * Integer arithmetic exactly as the kernel's `long` divisions (marks are int32: `| 0` truncates toward zero).
  */
 export function effectiveMin(mark: number, allocFlags: number, rules: WatermarkRules = 'v6.1'): number {
   let min = mark;
   if (rules === 'v6.1' || rules === 'v2.6') {
-    if (allocFlags & ALLOC_HIGH) min -= Math.trunc(min / 2);
+    if (allocFlags & ALLOC_HIGH) min -= ((min / 2) | 0);
     if (allocFlags & (ALLOC_HARDER | ALLOC_OOM)) {
-      if (allocFlags & ALLOC_OOM) min -= Math.trunc(min / 2);
-      else min -= Math.trunc(min / 4);
+      if (allocFlags & ALLOC_OOM) min -= ((min / 2) | 0);
+      else min -= ((min / 4) | 0);
     }
   } else if (allocFlags & (ALLOC_NON_BLOCK | ALLOC_MIN_RESERVE | ALLOC_HIGHATOMIC | ALLOC_OOM)) {
     if (allocFlags & ALLOC_MIN_RESERVE) {
-      min -= Math.trunc(min / 2);
-      if (allocFlags & ALLOC_NON_BLOCK) min -= Math.trunc(min / 4);
+      min -= ((min / 2) | 0);
+      if (allocFlags & ALLOC_NON_BLOCK) min -= ((min / 4) | 0);
     }
-    if (allocFlags & ALLOC_OOM) min -= Math.trunc(min / 2);
+    if (allocFlags & ALLOC_OOM) min -= ((min / 2) | 0);
   }
   return min;
 }
