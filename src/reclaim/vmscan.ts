@@ -304,12 +304,8 @@ export class Reclaimer {
         if (f & LF_DIRTY || !(f & LF_RECLAIM)) {
           // add_to_swap + pageout: the page is written to swap asynchronously
           this.swapUsed += nr;
-          lru.flags[pfn] = (f & ~LF_DIRTY) | LF_WRITEBACK | LF_RECLAIM;
-          this.nrWriteback += nr;
           ev[PSWPOUT]! += nr;
-          ev[NR_VMSCAN_WRITE]! += nr;
-          lru.linkHead(pfn, l);
-          this.clock.after(this.opts.ioLatencyNs, this.ioDone, lru.handleOf[pfn]!);
+          this.startWriteback(pfn, f, l, nr);
           continue;
         }
         // written out already: free it, the owner's handle now names a swap entry
@@ -324,12 +320,8 @@ export class Reclaimer {
           lru.linkHead(pfn, l);
           continue;
         }
-        lru.flags[pfn] = (f & ~LF_DIRTY) | LF_WRITEBACK | LF_RECLAIM;
         this.nrDirty -= nr;
-        this.nrWriteback += nr;
-        ev[NR_VMSCAN_WRITE]! += nr;
-        lru.linkHead(pfn, l);
-        this.clock.after(this.opts.ioLatencyNs, this.ioDone, lru.handleOf[pfn]!);
+        this.startWriteback(pfn, f, l, nr);
         continue;
       }
       // clean file page: dropped at once
@@ -339,6 +331,16 @@ export class Reclaimer {
     sc.nrReclaimed += reclaimed;
     ev[sc.isKswapd ? PGSTEAL_KSWAPD : PGSTEAL_DIRECT]! += reclaimed;
     ev[isFile ? PGSTEAL_FILE : PGSTEAL_ANON]! += reclaimed;
+  }
+
+  /** pageout: the page (flags f) goes under writeback with PG_reclaim, back to the head of list l; I/O ends later. */
+  private startWriteback(pfn: number, f: number, l: number, nr: number): void {
+    const lru = this.lru;
+    lru.flags[pfn] = (f & ~LF_DIRTY) | LF_WRITEBACK | LF_RECLAIM;
+    this.nrWriteback += nr;
+    this.ev.v[NR_VMSCAN_WRITE]! += nr;
+    lru.linkHead(pfn, l);
+    this.clock.after(this.opts.ioLatencyNs, this.ioDone, lru.handleOf[pfn]!);
   }
 
   /** Free an isolated LRU page, tell its owner, and leave the handle saying where the contents went. */

@@ -4,6 +4,7 @@
  * (docs/scenarios.md documents every field).
  */
 import { BadInputError } from '../errors.ts';
+import { parseMemSize } from '../zone/setup.ts';
 
 /** When a scenario does not say: the embedded default machine (1 GiB, 2 CPUs, Debian 6.1 defaults). */
 export const DEFAULT_MACHINE: MachineSpecInput = { mem: '1G', cpus: 2, kernel: '6.1', tunables: {} };
@@ -110,15 +111,11 @@ export interface ScenarioSpec {
   headline?: string;
 }
 
-const SIZE_RE = /^(\d+(?:\.\d+)?)\s*([KMGT]?)(i?B)?$/i;
-
-/** `512M` → bytes. Accepts K, M, G, T (binary multiples), an optional `iB`/`B`, or a bare byte count. */
-export function parseSize(text: string): number {
-  const m = SIZE_RE.exec(text.trim());
-  if (!m) throw new BadInputError('bad-size', `Cannot read size "${text}": because it is not a number with an optional K/M/G/T suffix`);
-  const mult = { '': 1, K: 1024, M: 1024 ** 2, G: 1024 ** 3, T: 1024 ** 4 }[m[2]!.toUpperCase() as '' | 'K' | 'M' | 'G' | 'T'];
-  return Math.round(Number(m[1]) * mult);
-}
+/**
+ * `512M` → bytes, with the machine builder's reading (a bare number is MiB, as `--mem 4096`), so that a
+ * scenario is validated with the size it is built with.
+ */
+export const parseSize = parseMemSize;
 
 /** `10s`, `1500ms`, `2m`, or a bare number of seconds → milliseconds. */
 export function parseDuration(text: string): number {

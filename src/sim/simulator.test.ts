@@ -100,3 +100,9 @@ test('a sweep runs each value in a worker thread and keeps the order of the valu
   const local = simulate({ ...s, machine: { ...s.machine, tunables: { 'vm.min_free_kbytes': 16384 } } }, new ToyAllocator(parseSize(s.machine.mem) / 4096, 16384), { seed: 1 });
   assert.deepEqual(pts[1]!.result.totals, local.totals);
 });
+
+test('a scenario size is read as the machine builder reads it (a bare number is MiB, as --mem 4096)', () => {
+  assert.equal(parseSize('4096'), 4 * 1024 ** 3);
+  assert.equal(parseSize('512M'), 512 * 1024 ** 2);
+  assert.throws(() => parseSize('lots'), /Cannot parse memory size/);
+});
