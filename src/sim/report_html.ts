@@ -22,6 +22,9 @@ export function renderChart(option: Option, width = W, height = H): string {
   }
 }
 
+/** Virtual milliseconds for a person: at most three decimals (the clock counts ns). */
+const msText = (ms: number): string => String(Math.round(ms * 1000) / 1000);
+
 function esc(s: string): string {
   return s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
 }
@@ -197,13 +200,13 @@ export function renderHtmlReport(r: SimResult): string {
   }
   sections.push('<h2>Reclaim, compaction and OOM</h2>');
   sections.push(chart(pressureChart(r)));
-  if (r.pressureEvents.length > 0) sections.push(table(['t (ms)', 'event', 'detail'], r.pressureEvents.slice(0, 50).map((e) => [e.tMs, e.kind, e.text])));
+  if (r.pressureEvents.length > 0) sections.push(table(['t (ms)', 'event', 'detail'], r.pressureEvents.slice(0, 50).map((e) => [msText(e.tMs), e.kind, e.text])));
   sections.push('<h2>Page maps (pageblocks coloured by migratetype and state)</h2>');
   for (const m of r.pageMaps) sections.push(chart(pageMapChart(m)));
   sections.push('<h2>Final /proc/buddyinfo</h2>');
   sections.push(`<pre>${esc(r.buddyinfo)}</pre>`);
   sections.push(`<h2>Failure reports (${r.failureReports.warned} printed, ${r.failureReports.suppressedByRatelimit} suppressed by warn_alloc's ratelimit, ${r.failureReports.nowarn} __GFP_NOWARN)</h2>`);
-  for (const k of r.failureReports.kept) sections.push(`<p>t = ${k.tMs} ms, ${esc(k.actor)}</p><pre>${esc(k.text)}</pre>`);
+  for (const k of r.failureReports.kept) sections.push(`<p>t = ${msText(k.tMs)} ms, ${esc(k.actor)}</p><pre>${esc(k.text)}</pre>`);
   return `<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8"><title>Labyrinth: ${esc(r.scenario)}</title><style>${CSS}</style></head>\n<body>\n${sections.join('\n')}\n</body></html>\n`;
 }
 
