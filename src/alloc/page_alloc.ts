@@ -1180,14 +1180,7 @@ export class PageAllocator {
           m.refcount[r] = 0;
           m.order[r] = 0;
         }
-        let b = p;
-        while (b < q) {
-          let order = MAX_ORDER - 1;
-          while (order > 0 && ((b & ((1 << order) - 1)) !== 0 || b + (1 << order) > q)) order--;
-          addToFreeListTail(m, z, b, order, m.pbmt[b >>> pageblock_order]!);
-          m.ints[m.zf(z, Z_NR_FREE_PAGES)] += 1 << order;
-          b += 1 << order;
-        }
+        this.freeRunGreedy(z, p, q);
         p = q === p ? p + 1 : q;
       }
     }
