@@ -33,7 +33,7 @@ const PALETTE = ['#5470c6', '#91cc75', '#fac858', '#ee6666', '#73c0de', '#3ba272
 
 function zoneFreeChart(r: SimResult, zi: number): string {
   const z = r.series.zones[zi]!;
-  const t = r.series.tMs.map((x) => (x / 1000).toFixed(2));
+  const t = timeAxis(r);
   const line = (name: string, data: number[], color: string, dashed = false): Option => ({
     name, type: 'line', data, showSymbol: false, lineStyle: { width: dashed ? 1 : 2, color, type: dashed ? 'dashed' : 'solid' }, itemStyle: { color },
   });
@@ -59,7 +59,7 @@ function zoneFreeChart(r: SimResult, zi: number): string {
 
 function zoneBlocksHeatmap(r: SimResult, zi: number): string {
   const z = r.series.zones[zi]!;
-  const t = r.series.tMs.map((x) => (x / 1000).toFixed(2));
+  const t = timeAxis(r);
   const data: number[][] = [];
   let max = 1;
   for (let o = 0; o < z.freeBlocks.length; o++) {
@@ -93,39 +93,42 @@ function classFailureCharts(r: SimResult): string[] {
       { name: 'mean latency µs', type: 'bar', yAxisIndex: 1, data: r.classes.map((c) => c.latencyMeanUs), itemStyle: { color: '#5470c6' } },
     ],
   }, W, 380);
-  const t = r.series.tMs.map((x) => (x / 1000).toFixed(2));
+  const t = timeAxis(r);
   const keys = Object.keys(r.series.classFailures).sort();
-  const over = renderChart({
-    title: { text: 'Failures per sample interval by GFP class and order', left: 'center', textStyle: { fontSize: 14 } },
-    legend: { top: 30, type: 'scroll' },
-    grid: { left: 70, right: 20, top: 70, bottom: 40 },
-    xAxis: { type: 'category', data: t, name: 's' },
-    yAxis: { type: 'value', name: 'failures' },
-    series: keys.map((k, i) => ({ name: k, type: 'line', showSymbol: false, data: r.series.classFailures[k], itemStyle: { color: PALETTE[i % PALETTE.length] } })),
-  });
+  const over = linesChart('Failures per sample interval by GFP class and order', 'failures', t, keys, r.series.classFailures);
   return [bars, over];
 }
 
+/** Sample times in seconds, the x axis of every time chart. */
+function timeAxis(r: SimResult): string[] {
+  return r.series.tMs.map((x) => (x / 1000).toFixed(2));
+}
+
+/** One line per key over the sample times. */
+function linesChart(title: string, yName: string, t: string[], keys: string[], data: Record<string, number[]>): string {
+  return renderChart({
+    title: { text: title, left: 'center', textStyle: { fontSize: 14 } },
+    legend: { top: 30, type: 'scroll' },
+    grid: { left: 70, right: 20, top: 70, bottom: 40 },
+    xAxis: { type: 'category', data: t, name: 's' },
+    yAxis: { type: 'value', name: yName },
+    series: keys.map((k, i) => ({ name: k, type: 'line', showSymbol: false, data: data[k], itemStyle: { color: PALETTE[i % PALETTE.length] } })),
+  });
+}
+
 function pressureChart(r: SimResult): string {
-  const t = r.series.tMs.map((x) => (x / 1000).toFixed(2));
+  const t = timeAxis(r);
   const keys = Object.keys(r.series.pressure).filter((k) => /pgscan|pgsteal|compact|oom|kswapd|allocstall|pageoutrun/.test(k)).sort();
   if (r.machinery.pressure === null || keys.length === 0) {
     return renderChart({
       title: { text: 'Reclaim and compaction activity', left: 'center', textStyle: { fontSize: 14 } },
-      graphic: [{ type: 'text', left: 'center', top: 'middle', style: { text: 'No pressure machinery in this build: kswapd, reclaim,\ncompaction and OOM did not run (issue 4).', fontSize: 14, fill: '#888', align: 'center' } }],
+      graphic: [{ type: 'text', left: 'center', top: 'middle', style: { text: 'Run without the pressure machinery (--no-pressure): kswapd,\nreclaim, compaction and OOM did not run.', fontSize: 14, fill: '#888', align: 'center' } }],
       xAxis: { type: 'category', data: t, show: false },
       yAxis: { type: 'value', show: false },
       series: [{ type: 'line', data: [] }],
     }, W, 160);
   }
-  return renderChart({
-    title: { text: 'Reclaim and compaction activity per sample interval', left: 'center', textStyle: { fontSize: 14 } },
-    legend: { top: 30, type: 'scroll' },
-    grid: { left: 70, right: 20, top: 70, bottom: 40 },
-    xAxis: { type: 'category', data: t, name: 's' },
-    yAxis: { type: 'value', name: 'pages / events' },
-    series: keys.map((k, i) => ({ name: k, type: 'line', showSymbol: false, data: r.series.pressure[k], itemStyle: { color: PALETTE[i % PALETTE.length] } })),
-  });
+  return linesChart('Reclaim and compaction activity per sample interval', 'pages / events', t, keys, r.series.pressure);
 }
 
 const MAP_COLS = 64;

@@ -39,7 +39,7 @@ export function renderSummary(r: SimResult): string {
   out.push('');
   out.push('Reclaim, compaction and OOM:');
   const keys = Object.keys(r.pressureCounters).sort();
-  if (r.machinery.pressure === null) out.push('  not simulated in this build (issue 4): no kswapd wakes, no reclaim, no compaction, no OOM kills.');
+  if (r.machinery.pressure === null) out.push('  not simulated in this run (--no-pressure): no kswapd wakes, no reclaim, no compaction, no OOM kills.');
   else if (keys.length === 0) out.push('  no activity.');
   else out.push(pad(keys.filter((k) => r.pressureCounters[k] !== 0).map((k) => ['  ' + k, String(r.pressureCounters[k])]), [false, true]));
   if (r.pressureEvents.length > 0) {

@@ -740,7 +740,7 @@ export function simulate(spec: ScenarioSpec, alloc: SimAllocator, opts: Simulate
 }
 
 export const NO_PRESSURE_NOTE =
-  'No pressure machinery yet (kswapd, reclaim, compaction, OOM: issue 4). Page cache and anonymous pages are never ' +
+  'Run without the pressure machinery (--no-pressure, or an allocator without it): kswapd, reclaim, compaction and OOM do not run. Page cache and anonymous pages are never ' +
   'reclaimed, kswapd never runs, sleeping requests fail where the kernel would reclaim, compact or OOM-kill; ' +
   'every request takes the fast path and the reserves its flags allow, then fails.';
 
