@@ -17,6 +17,33 @@ test('events fire in time order, ties in scheduling order', () => {
   }));
 });
 
+test('interleaved scheduling and firing keeps (time, scheduling order) for thousands of events', () => {
+  fc.assert(fc.property(fc.array(fc.tuple(fc.integer({ min: 0, max: 400 }), fc.integer({ min: 0, max: 3 })), { minLength: 1, maxLength: 3000 }), (ops) => {
+    const c = new Clock();
+    const fired: Array<[number, number]> = [];
+    const want: Array<[number, number]> = [];
+    // the reference queue: pending (time, id) pairs; the smallest by (time, id) fires next
+    const pending: Array<[number, number]> = [];
+    const popRef = (): void => {
+      let m = 0;
+      for (let k = 1; k < pending.length; k++) {
+        if (pending[k]![0] < pending[m]![0] || (pending[k]![0] === pending[m]![0] && pending[k]![1] < pending[m]![1])) m = k;
+      }
+      want.push(pending.splice(m, 1)[0]!);
+    };
+    let id = 0;
+    for (const [dt, pops] of ops) {
+      const t = c.now + dt;
+      pending.push([t, id]);
+      c.schedule(t, (now, arg) => fired.push([now, arg]), id++);
+      for (let k = 0; k < pops && c.pending > 0; k++) { c.step(); popRef(); }
+    }
+    c.runUntil(Infinity);
+    while (pending.length > 0) popRef();
+    assert.deepEqual(fired, want);
+  }), { numRuns: 30 });
+});
+
 test('events scheduled while running fire in order and past times clamp to now', () => {
   const c = new Clock();
   const seen: number[] = [];
