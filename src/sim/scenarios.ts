@@ -80,14 +80,14 @@ const secureEnclave: ScenarioSpec = {
     '(a JSON copy with "mempool": 0), the mempool hits, and the isolation checks in --json (`labyrinth`): after ' +
     'the run no live exclusive page is reachable without its key. A small pool can do worse than none: ' +
     'mempool_alloc adds __GFP_NOMEMALLOC, so its first try gets less of the reserves than a plain GFP_ATOMIC.',
-  machine: { mem: '1G', cpus: 2, kernel: '6.1', tunables: {} },
+  machine: { mem: '768M', cpus: 2, kernel: '6.1', tunables: {} },
   speed: { reclaimPagesPerSec: 250_000, ioLatencyUs: 200 },
   durationMs: 8_000,
   sampleMs: 50,
   actors: [
     {
       name: 'enclave-rx', comm: 'swapper/1', kind: 'tick', gfp: 'GFP_ATOMIC|__GFP_EXCL', context: 'softirq', cpu: 1,
-      order: [60, 10, 10, 20], periodMs: 2, burst: 256, holdMeanMs: 250, startMs: 1000, duty: { onMs: 600, offMs: 900 },
+      order: [60, 10, 10, 20], periodMs: 2, burst: 128, holdMeanMs: 250, startMs: 1000, duty: { onMs: 600, offMs: 900 },
       mempool: 1024,
     },
     {

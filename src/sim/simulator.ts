@@ -351,8 +351,9 @@ export function simulate(spec: ScenarioSpec, alloc: SimAllocator, opts: Simulate
   const freeOne = (a: ActorRun, pfn: number, order: number): void => {
     frees++;
     if (a.task) { freeExcl(a, pfn, order); return; }
-    alloc.freePages(pfn, order, a.cpu);
+    // off the LRU first (PG_lru is cleared before a page is freed)
     if (a.index && pressure) pressure.lruRemove(pfn, order);
+    alloc.freePages(pfn, order, a.cpu);
   };
 
   const reportFailure = (a: ActorRun, order: number, now: number): void => {
