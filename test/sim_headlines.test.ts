@@ -5,19 +5,38 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { loadCore } from '../src/sim/machine.ts';
+import { createSimAllocator, loadCore, type CoreSimAllocator } from '../src/sim/machine.ts';
 import { applyOverrides, loadScenario, runScenario } from '../src/sim/run.ts';
-import type { SimResult } from '../src/sim/simulator.ts';
+import type { HeldPagesView, SimResult } from '../src/sim/simulator.ts';
+import { verify } from '../src/debug/verify.ts';
+import { ORDER_MASK, PG_buddy, PG_pcp, PG_reserved, PG_tail } from '../src/mm/page_flags.ts';
+import type { PageAllocator } from '../src/alloc/page_alloc.ts';
 
 await loadCore();
 
-const memo = new Map<string, SimResult>();
-const run = (name: string, duration?: string): SimResult => {
-  const k = `${name}@${duration ?? ''}`;
-  let r = memo.get(k);
-  if (!r) memo.set(k, r = runScenario(applyOverrides(loadScenario(name), duration ? { duration } : {}), { seed: 1 }));
-  return r;
+interface Run {
+  r: SimResult;
+  alloc: CoreSimAllocator;
+  held: readonly HeldPagesView[];
+}
+const memo = new Map<string, Run>();
+/** A seeded run, kept with its allocator and what its actors hold at the end (for the accounting checks). */
+const runFull = (name: string, opts: { duration?: string; set?: string[] } = {}): Run => {
+  const k = `${name}@${opts.duration ?? ''}@${(opts.set ?? []).join(',')}`;
+  let m = memo.get(k);
+  if (!m) {
+    let alloc: CoreSimAllocator | null = null;
+    let held: readonly HeldPagesView[] = [];
+    const r = runScenario(applyOverrides(loadScenario(name), opts), {
+      seed: 1,
+      allocator: (spec) => (alloc = createSimAllocator(spec.machine)),
+      inspect: (actors) => { held = actors; },
+    });
+    memo.set(k, m = { r, alloc: alloc!, held });
+  }
+  return m;
 };
+const run = (name: string, duration?: string): SimResult => runFull(name, duration ? { duration } : {}).r;
 
 /** Failure rate of a series key between two sample indices. */
 function rateIn(r: SimResult, key: string, from: number, to: number): number {
@@ -42,17 +61,77 @@ test('oom: the leak ends in an OOM kill of the leaker (largest badness), which f
   assert.equal(r.pressureCounters['pgsteal_anon'] ?? 0, 0);
 });
 
-test('fragmentation: order-9 success declines over time while compaction runs', () => {
-  const r = run('fragmentation');
-  const key = Object.keys(r.series.classRequests).find((k) => k.endsWith(' o9'))!;
-  const n = r.series.tMs.length, third = Math.floor(n / 3);
-  const early = rateIn(r, key, 0, third), late = rateIn(r, key, 2 * third, n);
-  assert.ok(late > early + 0.05, `order-9 failure rate early ${early}, late ${late}`);
-  const c = r.pressureCounters;
+/**
+ * After a run: the allocator's invariants hold (verify), every block an actor believes it holds is an allocated
+ * head of that order, no page is held twice, and every allocated block is held by an actor or by one of its
+ * sleeping requests still in flight. Returns the pages compaction moved that actors followed.
+ */
+function checkAccounting({ alloc, held }: Run): number {
+  const pa = alloc.pa as unknown as PageAllocator;
+  verify(pa);
+  const m = pa.mm;
+  const owner = new Int32Array(m.nrPfn).fill(-1);
+  let moved = 0, pending = 0;
+  held.forEach((a, ai) => {
+    moved += a.movedPages;
+    pending += a.pending;
+    let pages = 0;
+    a.forEachHeld((pfn, order) => {
+      pages += 1 << order;
+      const f = m.flags[pfn]!;
+      assert.ok(m.refcount[pfn]! > 0 && (f & (PG_buddy | PG_pcp | PG_reserved | PG_tail)) === 0, `${a.spec.name} holds pfn ${pfn}, which is not an allocated head (flags ${f})`);
+      assert.equal(m.order[pfn]! & ORDER_MASK, order, `${a.spec.name}: pfn ${pfn} is held at order ${order}`);
+      for (let p = pfn; p < pfn + (1 << order); p++) {
+        assert.equal(owner[p], -1, `pfn ${p} is held by ${a.spec.name} and by ${owner[p] === -1 ? '' : held[owner[p]!]!.spec.name}`);
+        owner[p] = ai;
+      }
+    });
+    assert.equal(pages, a.heldPages, `${a.spec.name}: its page count matches its blocks`);
+  });
+  // allocated heads nobody holds: at most one per sleeping request in flight
+  let unheld = 0;
+  for (let p = 0; p < m.nrPfn; p++) {
+    const f = m.flags[p]!;
+    if (m.refcount[p]! > 0 && (f & (PG_reserved | PG_tail)) === 0 && owner[p] === -1) unheld++;
+  }
+  assert.ok(unheld <= pending, `${unheld} allocated blocks held by no actor, ${pending} requests in flight`);
+  return moved;
+}
+
+test('fragmentation: compaction migrates the movable pages and wins order-9 blocks back', () => {
+  const on = runFull('fragmentation');
+  const c = on.r.pressureCounters;
   assert.ok((c['compact_stall'] ?? 0) > 0, 'direct compaction by the GFP_TRANSHUGE requests');
-  assert.ok((c['compact_migrate_scanned'] ?? 0) > 0 && (c['compact_daemon_wake'] ?? 0) > 0, 'kcompactd too');
+  assert.ok((c['compact_success'] ?? 0) > 0, `compaction produced order-9 blocks: ${JSON.stringify(c)}`);
+  assert.ok((c['compact_migrate_scanned'] ?? 0) > 0 && (c['compact_free_scanned'] ?? 0) > 0, 'both scanners ran');
+  assert.ok((c['pgmigrate_success'] ?? 0) > 0, 'pages were migrated');
+  // every migrated page belonged to an actor, which followed it to its new pfn; unmovable and order-9 pages stayed
+  const moved = checkAccounting(on);
+  assert.equal(moved, c['pgmigrate_success']);
+  for (const a of on.held) {
+    if (!a.movable) assert.equal(a.movedPages, 0, `${a.spec.name} (${a.spec.gfp}) is not movable`);
+  }
+  assert.equal(on.held.find((a) => a.spec.name === 'slab')!.movable, false, 'GFP_KERNEL pages are unmovable');
+  assert.equal(on.held.find((a) => a.spec.name === 'thp')!.movedPages, 0, 'huge pages are stepped over, not migrated');
+  assert.ok(on.held.find((a) => a.spec.name === 'short')!.movedPages > 0, 'non-LRU movable pages moved');
   // order-0 work is untouched: free memory is there, only not contiguous
-  for (const cl of r.classes) if (cl.order === 0) assert.equal(cl.failures, 0, cl.gfpClass);
+  for (const cl of on.r.classes) if (cl.order === 0) assert.equal(cl.failures, 0, cl.gfpClass);
+});
+
+test('fragmentation: without compaction (vm.extfrag_threshold=1000) order-9 success declines over time', () => {
+  const on = run('fragmentation');
+  const offRun = runFull('fragmentation', { set: ['vm.extfrag_threshold=1000'] });
+  const off = offRun.r;
+  assert.equal(off.pressureCounters['compact_stall'] ?? 0, 0, 'compaction_suitable refuses every order-9 attempt');
+  assert.equal(off.pressureCounters['pgmigrate_success'] ?? 0, 0);
+  const key = Object.keys(off.series.classRequests).find((k) => k.endsWith(' o9'))!;
+  const n = off.series.tMs.length, third = Math.floor(n / 3);
+  const early = rateIn(off, key, 0, third), late = rateIn(off, key, 2 * third, n);
+  assert.ok(late > early + 0.05, `order-9 failure rate early ${early}, late ${late}`);
+  const o9 = (r: SimResult) => r.classes.find((cl) => cl.order === 9)!;
+  assert.ok(o9(on).failureRate < o9(off).failureRate, `order-9 failure rate with compaction ${o9(on).failureRate}, without ${o9(off).failureRate}`);
+  for (const cl of off.classes) if (cl.order === 0) assert.equal(cl.failures, 0, cl.gfpClass);
+  assert.equal(checkAccounting(offRun), 0);
 });
 
 test('render: GFP_KERNEL orders 4..10 are served as kswapd reclaims the page cache; deadline misses match latencies', () => {

@@ -9,7 +9,10 @@
  *
  * A moved page keeps its owner's handle valid: Lru.migrate() points the handle at the new pfn and the owner's
  * `moved()` hears about it. Pages of owners without `moved()` are not migrated (they are pinned, as far as
- * compaction is concerned). Only order-0 LRU pages migrate; larger LRU folios are stepped over.
+ * compaction is concerned). Besides LRU pages, the scanner isolates non-LRU movable pages (`movable`,
+ * src/reclaim/movable.ts), as isolate_migratepages_block does for __PageMovable pages. Only order-0 pages
+ * migrate; larger folios and blocks are stepped over (6.1 skips compound pages outside alloc_contig).
+ * Exclusive pages (labyrinths) never move, whatever list claims them.
  */
 import { ALLOC_CMA, ALLOC_WMARK_MASK } from '../gfp/alloc_flags.ts';
 import {
@@ -21,6 +24,7 @@ import { zoneWatermarkOk } from '../zone/watermark.ts';
 import { LF_ISOLATED, LF_UNEVICTABLE, LF_WRITEBACK } from './lru.ts';
 import { PAGE_STATE_FREE, type PressureZone } from './port.ts';
 import type { Reclaimer } from './vmscan.ts';
+import { MovablePages } from './movable.ts';
 import {
   COMPACT_DAEMON_FREE_SCANNED, COMPACT_DAEMON_MIGRATE_SCANNED, COMPACT_DAEMON_WAKE, COMPACT_FAIL,
   COMPACT_FREE_SCANNED, COMPACT_ISOLATED, COMPACT_MIGRATE_SCANNED, COMPACT_STALL, COMPACT_SUCCESS as EV_COMPACT_SUCCESS,
@@ -60,8 +64,14 @@ export interface CompactOptions {
   scanNsPerPage: number;
   /** cost of migrating one page (copy + remap), virtual ns */
   migrateNsPerPage: number;
+  /**
+   * vm.extfrag_threshold (0..1000, default 500): compaction of a costly order is not tried in a zone whose
+   * fragmentation index is at most this (the failure is then due to lack of memory, not fragmentation);
+   * 1000 turns compaction for orders > 3 off.
+   */
+  extfragThreshold: number;
 }
-export const DEFAULT_COMPACT_OPTIONS: CompactOptions = { scanNsPerPage: 20, migrateNsPerPage: 1500 };
+export const DEFAULT_COMPACT_OPTIONS: CompactOptions = { scanNsPerPage: 20, migrateNsPerPage: 1500, extfragThreshold: 500 };
 
 /** struct compact_control, the fields we use. */
 interface CompactControl {
@@ -95,6 +105,8 @@ export class Compactor {
   private readonly kcdSleeping: Uint8Array;
   /** virtual ns of the last compaction run's cost (read by callers that sleep for it) */
   lastCostNs = 0;
+  /** Movable pages that are not on an LRU (isolate_movable_page's pages). */
+  readonly movable: MovablePages;
 
   constructor(r: Reclaimer, clock: Clock, opts: Partial<CompactOptions> = {}) {
     this.r = r;
@@ -107,6 +119,9 @@ export class Compactor {
     this.kcdMaxOrder = new Int32Array(r.port.nrNodes);
     this.kcdHz = new Int32Array(r.port.nrNodes).fill(-1);
     this.kcdSleeping = new Uint8Array(r.port.nrNodes).fill(1);
+    let nrPfns = 0;
+    for (const z of r.port.zones) nrPfns = Math.max(nrPfns, z.endPfn);
+    this.movable = new MovablePages(nrPfns);
   }
 
   private get zones(): readonly PressureZone[] { return this.r.port.zones; }
@@ -144,7 +159,7 @@ export class Compactor {
     if (!zoneWatermarkOk(z, 0, watermark, hz, ALLOC_CMA, z.freePages)) return COMPACT_SKIPPED;
     if (order > 3) {
       const fragindex = this.fragmentationIndex(z, order);
-      if (fragindex >= 0 && fragindex <= 500) return COMPACT_NOT_SUITABLE_ZONE;
+      if (fragindex >= 0 && fragindex <= this.opts.extfragThreshold) return COMPACT_NOT_SUITABLE_ZONE;
     }
     return COMPACT_CONTINUE;
   }
@@ -217,6 +232,7 @@ export class Compactor {
     const z = this.zones[zi]!;
     const port = this.r.port;
     const lru = this.r.lru;
+    const mov = this.movable;
     const ev = this.r.ev.v;
     const ret0 = this.suitable(zi, cc.order, cc.allocFlags, cc.highestZoneIdx);
     if (ret0 === COMPACT_SUCCESS || ret0 === COMPACT_SKIPPED || ret0 === COMPACT_NOT_SUITABLE_ZONE) return ret0;
@@ -247,6 +263,13 @@ export class Compactor {
           if (this.isMovable(pfn)) {
             lru.isolate(pfn);
             toMigrate.push(pfn);
+          } else if (mov.ownerOf[pfn] !== 0) {
+            // a non-LRU movable page (isolate_movable_page); larger blocks are stepped over
+            if (mov.order[pfn]! > 0) { pfn += (1 << mov.order[pfn]!) - 1; continue; }
+            if (mov.isMovable(pfn) && port.pageIsUnmovable?.(pfn) !== true) {
+              mov.isolate(pfn);
+              toMigrate.push(pfn);
+            }
           }
         }
         migratePfn = pfn;
@@ -275,7 +298,8 @@ export class Compactor {
       for (const src of toMigrate) {
         const dst = freeList.length > 0 && freeList[freeList.length - 1]! > src ? freeList.pop()! : -1;
         if (dst < 0) {
-          lru.putback(src);
+          if (mov.isIsolated(src)) mov.putback(src);
+          else lru.putback(src);
           ev[PGMIGRATE_FAIL]! += 1;
           continue;
         }
@@ -295,8 +319,16 @@ export class Compactor {
     return result;
   }
 
-  /** Move one isolated LRU page to an isolated free page: contents, LRU position, owner handle; free the source. */
+  /**
+   * Move one isolated page to an isolated free page: contents, LRU position or movable registration, owner
+   * handle; free the source; tell the owner.
+   */
   private migratePage(src: number, dst: number): void {
+    if (this.movable.isIsolated(src)) {
+      this.r.port.freePages(src, 0);
+      this.movable.migrate(src, dst);
+      return;
+    }
     const lru = this.r.lru;
     const h = lru.handleOf[src]!;
     lru.migrateIsolated(src, dst);

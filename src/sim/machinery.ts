@@ -61,9 +61,14 @@ export interface SimAllocator {
   keylessReachable?(pfn: number, order: number): boolean;
 }
 
-/** The owner of workload pages placed on an LRU: told when reclaim takes one (the page is already freed). */
+/**
+ * The owner of workload pages placed on an LRU or registered as movable: told when reclaim takes one (the page is
+ * already freed) and, when it has `moved`, when compaction migrated one from `from` to `to` (the old page is
+ * already freed). Pages of an owner without `moved` are never migrated.
+ */
 export interface PageOwner {
   reclaimed(pfn: number, order: number): void;
+  moved?(from: number, to: number, order: number): void;
 }
 
 /** A memory user the OOM killer may choose. */
@@ -83,12 +88,15 @@ export interface PressureContext {
   rng: Rng;
   /** Machine-speed parameters of the scenario (reclaim throughput, I/O latency). */
   speed: { reclaimPagesPerSec?: number; ioLatencyUs?: number };
+  /** The scenario's vm sysctls; the machinery reads those that are its own (vm.extfrag_threshold). */
+  tunables?: Readonly<Record<string, number>>;
 }
 
 /**
  * kswapd, direct reclaim, compaction and OOM, as one pluggable unit (issue 4). The simulator calls:
  * - attach() once before the run;
  * - lruAdd()/lruRemove() as workloads gain and drop reclaimable pages;
+ * - movableAdd()/movableRemove() for movable pages that are not reclaimable (compaction may migrate them);
  * - registerTask() for each process actor (OOM candidates);
  * - afterAtomicAlloc() after every non-sleeping request, so kswapd can be woken as the kernel's slow path does;
  * - allocSleeping() for requests with __GFP_DIRECT_RECLAIM in process context; `done(pfn, now)` fires at the
@@ -100,6 +108,10 @@ export interface PressureMachinery {
   attach(ctx: PressureContext): void;
   lruAdd(pfn: number, order: number, lru: 'file' | 'anon', dirty: boolean, owner: PageOwner): void;
   lruRemove(pfn: number, order: number): void;
+  /** A movable block that reclaim may not take (isolate_movable_page's kind); the owner must have `moved`. */
+  movableAdd?(pfn: number, order: number, owner: PageOwner): void;
+  /** The owner drops a block it registered with movableAdd, before freeing it. */
+  movableRemove?(pfn: number, order: number): void;
   registerTask(task: SimTask): void;
   afterAtomicAlloc(gfp: number, order: number, pfn: number): void;
   allocSleeping(gfp: number, order: number, cpu: number, task: SimTask, done: (pfn: number, now: number) => void): void;

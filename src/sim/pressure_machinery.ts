@@ -20,13 +20,12 @@ export interface PressureMachineryOptions extends PressureOptions {
   port?: (ctx: PressureContext) => PageAllocatorPort;
 }
 
-type OwnerWithMove = PageOwner & { moved?(from: number, to: number, order: number): void };
-
 export class LabyrinthPressure implements PressureMachinery {
   readonly name = 'labyrinth 6.1 (kswapd, direct reclaim, compaction, OOM)';
   p: Pressure | null = null;
   private readonly opts: PressureMachineryOptions;
   private readonly userOf = new Map<PageOwner, number>();
+  private readonly movableUserOf = new Map<PageOwner, number>();
   private readonly kills: Array<{ tNs: number; text: string }> = [];
 
   constructor(opts: PressureMachineryOptions = {}) {
@@ -43,9 +42,11 @@ export class LabyrinthPressure implements PressureMachinery {
       port = new CorePort(core);
     }
     const reclaim = { ...this.opts.reclaim };
+    const extfrag = ctx.tunables?.['vm.extfrag_threshold'];
+    const compaction = extfrag === undefined ? this.opts.compaction : { ...this.opts.compaction, extfragThreshold: extfrag };
     if (ctx.speed.reclaimPagesPerSec) reclaim.scanNsPerPage = 1e9 / ctx.speed.reclaimPagesPerSec;
     if (ctx.speed.ioLatencyUs) reclaim.ioLatencyNs = ctx.speed.ioLatencyUs * 1000;
-    const p = new Pressure(port, ctx.clock, { ...this.opts, reclaim });
+    const p = new Pressure(port, ctx.clock, { ...this.opts, reclaim, compaction });
     this.p = p;
     if (core) {
       const zones = port.zones;
@@ -70,7 +71,7 @@ export class LabyrinthPressure implements PressureMachinery {
     const p = this.pressure();
     let user = this.userOf.get(owner);
     if (user === undefined) {
-      const o = owner as OwnerWithMove;
+      const o = owner;
       const adapter: LruPageOwner = {
         reclaimed: (pf, ord, handle) => { p.reclaim.lru.forgetHandle(handle); owner.reclaimed(pf, ord); },
       };
@@ -84,6 +85,21 @@ export class LabyrinthPressure implements PressureMachinery {
   lruRemove(pfn: number, _order: number): void {
     const p = this.pressure();
     if (p.reclaim.lru.isOnLru(pfn) || p.reclaim.lru.handleOf[pfn]! >= 0) p.reclaim.removePage(pfn);
+  }
+
+  movableAdd(pfn: number, order: number, owner: PageOwner): void {
+    const mov = this.pressure().compaction.movable;
+    let user = this.movableUserOf.get(owner);
+    if (user === undefined) {
+      if (typeof owner.moved !== 'function') throw new LabyrinthError('not-movable', 'Cannot register movable pages: because their owner cannot follow a move (no moved())');
+      user = mov.addOwner({ moved: (from, to, ord) => owner.moved!(from, to, ord) });
+      this.movableUserOf.set(owner, user);
+    }
+    mov.add(pfn, order, user);
+  }
+
+  movableRemove(pfn: number, _order: number): void {
+    this.pressure().compaction.movable.remove(pfn);
   }
 
   registerTask(task: SimTask): void {

@@ -8,7 +8,7 @@ import { createSimAllocator } from './machine.ts';
 import type { PressureMachinery, SimAllocator } from './machinery.ts';
 import { parseDuration, parseSetting, validateScenario, type ScenarioSpec } from './scenario.ts';
 import { builtinScenario, DEFAULT_SCENARIO } from './scenarios.ts';
-import { simulate, type SimResult } from './simulator.ts';
+import { simulate, type HeldPagesView, type SimResult } from './simulator.ts';
 import { createPressureMachinery } from './pressure_machinery.ts';
 
 export interface RunOverrides {
@@ -70,12 +70,14 @@ export interface RunOptions {
   pressure?: PressureMachinery | false;
   /** For tests: a different allocator. */
   allocator?: (spec: ScenarioSpec) => SimAllocator;
+  /** For checks: what each actor holds after the run (SimulateOptions.inspect). */
+  inspect?: (actors: readonly HeldPagesView[]) => void;
 }
 
 export function runScenario(spec: ScenarioSpec, opts: RunOptions): SimResult {
   const alloc = opts.allocator ? opts.allocator(spec) : createSimAllocator(spec.machine);
   const pressure = opts.pressure === false ? undefined : opts.pressure ?? defaultPressure(alloc);
-  return simulate(spec, alloc, { seed: opts.seed, onProgress: opts.onProgress, pressure });
+  return simulate(spec, alloc, { seed: opts.seed, onProgress: opts.onProgress, pressure, inspect: opts.inspect });
 }
 
 /** LabyrinthPressure needs the core under the allocator (`pa`); an allocator without it (the toy) runs without. */

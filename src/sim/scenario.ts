@@ -137,6 +137,8 @@ export const TUNABLES: Record<string, string> = {
   'vm.watermark_scale_factor': 'watermarkScaleFactor',
   'vm.watermark_boost_factor': 'watermarkBoostFactor',
   'vm.percpu_pagelist_high_fraction': 'percpuPagelistHighFraction',
+  // read by the pressure machinery (compaction_suitable), not by the machine builder; 1000 = no compaction above order 3
+  'vm.extfrag_threshold': 'extfragThreshold',
 };
 
 /** `vm.min_free_kbytes=4096` → ['vm.min_free_kbytes', 4096]. */
@@ -175,6 +177,8 @@ export function validateScenario(input: unknown): ScenarioSpec {
   if (machine.zones !== undefined && (!Array.isArray(machine.zones) || machine.zones.length === 0)) bad('"machine.zones" must be a non-empty array of zones');
   if (!Number.isInteger(machine.cpus) || machine.cpus < 1 || machine.cpus > 256) bad('"machine.cpus" must be an integer 1..256');
   for (const k of Object.keys(machine.tunables)) if (!(k in TUNABLES)) bad(`tunable "${k}" is not one of ${Object.keys(TUNABLES).join(', ')}`);
+  const extfrag = machine.tunables['vm.extfrag_threshold'];
+  if (extfrag !== undefined && !(Number.isInteger(extfrag) && extfrag >= 0 && extfrag <= 1000)) bad(`vm.extfrag_threshold is ${String(extfrag)} (the kernel accepts 0..1000)`);
   const names = new Set<string>();
   for (const a of s.actors!) {
     if (typeof a !== 'object' || a === null || typeof a.name !== 'string') bad('every actor needs a "name"');

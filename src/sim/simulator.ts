@@ -10,7 +10,8 @@ import { Rng, streamRng } from './rng.ts';
 import type { ActorSpec, ScenarioSpec } from './scenario.ts';
 import type { PageOwner, PressureMachinery, SimAllocator, SimTask } from './machinery.ts';
 import { formatGfp, parseGfp } from '../gfp/index.ts';
-import { __GFP_DIRECT_RECLAIM, __GFP_EXCL, __GFP_NOWARN, __GFP_ZERO } from '../gfp/bits.ts';
+import { __GFP_DIRECT_RECLAIM, __GFP_EXCL, __GFP_MOVABLE, __GFP_NOWARN, __GFP_ZERO } from '../gfp/bits.ts';
+import { LabyrinthError } from '../errors.ts';
 import { ExclusiveKey } from '../labyrinth/exclusive.ts';
 import { exclusiveMempool, type Mempool } from '../labyrinth/mempool.ts';
 import type { LabyrinthTask } from '../labyrinth/domain.ts';
@@ -25,6 +26,22 @@ export interface SimulateOptions {
   pressure?: PressureMachinery;
   /** Cap on failure reports kept (after the kernel's ratelimit). Default 20. */
   maxReports?: number;
+  /** For checks: called once after the run, before the results are built, with what each actor holds. */
+  inspect?: (actors: readonly HeldPagesView[]) => void;
+}
+
+/** An actor's holdings at the end of a run (read-only, for invariant checks). */
+export interface HeldPagesView {
+  readonly spec: ActorSpec;
+  /** Its pages may be migrated (LRU or movable gfp, not exclusive). */
+  readonly movable: boolean;
+  /** Pages compaction moved and the actor followed. */
+  readonly movedPages: number;
+  /** Pages it believes it holds. */
+  readonly heldPages: number;
+  /** Sleeping requests still in flight (each may hold one allocated block not yet handed over). */
+  readonly pending: number;
+  forEachHeld(fn: (pfn: number, order: number) => void): void;
 }
 
 export interface ClassStats {
@@ -164,7 +181,12 @@ class PfnIndex {
   }
 }
 
-/** Runtime state of one actor. Held pages live in flat arrays; no object per page. */
+/**
+ * Runtime state of one actor. Held pages live in flat arrays; no object per page. Three layouts share the arrays:
+ * a FIFO ring (fixed hold), a slot table (exponential hold: the free event carries the slot), a swap-remove set
+ * (held until reclaim, replacement or kill). Movable actors keep pfn → position in `index`, so a page that
+ * reclaim took or compaction moved is found in O(1); a reclaimed ring or slot entry is marked dead (pfn −1).
+ */
 class ActorRun implements PageOwner, SimTask {
   readonly gfp: number;
   readonly sleeping: boolean;
@@ -179,21 +201,32 @@ class ActorRun implements PageOwner, SimTask {
   readonly maxHeld: number;
   readonly comm: string;
   readonly oomScoreAdj: number;
+  /**
+   * Its pages may be migrated by compaction: LRU pages, or a movable gfp (__GFP_MOVABLE); never __GFP_EXCL.
+   * Movable pages without `lru` are registered with the machinery as movable, not reclaimable.
+   */
+  readonly movable: boolean;
   /** stats[order * ST_FIELDS + field] */
   readonly stats = new Float64Array(MAX_ORDER * ST_FIELDS);
   readonly latHist = new Float64Array(MAX_ORDER * LAT_BUCKETS);
   /** Interval counters for the series. */
   readonly intReq = new Float64Array(MAX_ORDER);
   readonly intFail = new Float64Array(MAX_ORDER);
-  // FIFO of held pages (fixed hold) or a swap-remove set (held until reclaim/replace/kill).
+  // FIFO of held pages (fixed hold), slot table (exponential hold) or a swap-remove set (held until reclaim/replace/kill).
   pfns = new Float64Array(1024);
   orders = new Uint8Array(1024);
   times = new Float64Array(1024);
   head = 0;
   count = 0;
+  /** Slot table: released slots (a stack) and the high-water mark. */
+  freeSlots = new Int32Array(1024);
+  nrFreeSlots = 0;
+  slotTop = 0;
   heldPages = 0;
   heldPagesMax = 0;
   pagesAllocated = 0;
+  /** Pages compaction moved. */
+  movedPages = 0;
   requests = 0;
   failures = 0;
   firstFailNs = -1;
@@ -201,11 +234,16 @@ class ActorRun implements PageOwner, SimTask {
   killed = false;
   acc = 0;
   full = false;
+  /** Sleeping requests issued and not yet completed. */
+  pending = 0;
+  /** Set by the simulator: its pages are on the LRU lists / registered as movable (not reclaimable). */
+  onLru = false;
+  movableReg = false;
   /** __GFP_EXCL actors: their task in the scenario's labyrinth, the key of every block held (by head pfn), mempools by order. */
   task: LabyrinthTask | null = null;
   readonly keys = new Map<number, ExclusiveKey>();
   readonly pools: Array<Mempool<ExclusiveKey> | undefined> = [];
-  /** pfn → index in the set (only for LRU actors, so reclaim can find a page). */
+  /** pfn → index in the arrays (LRU and movable actors, so reclaim and compaction can find a page). */
   readonly index: PfnIndex | null;
 
   constructor(readonly spec: ActorSpec, readonly pid: number, readonly rng: Rng, managedPages: number, durationNs: number) {
@@ -227,7 +265,8 @@ class ActorRun implements PageOwner, SimTask {
     this.maxHeld = spec.maxHeldPages ?? (spec.maxHeldPercent !== undefined ? Math.floor(managedPages * spec.maxHeldPercent / 100) : Infinity);
     this.comm = spec.comm ?? spec.name;
     this.oomScoreAdj = spec.oomScoreAdj ?? 0;
-    this.index = spec.lru !== undefined ? new PfnIndex() : null;
+    this.movable = (this.gfp & __GFP_EXCL) === 0 && (spec.lru !== undefined || (this.gfp & __GFP_MOVABLE) !== 0);
+    this.index = spec.lru !== undefined || this.movable ? new PfnIndex() : null;
   }
 
   isOn(now: number): boolean {
@@ -242,21 +281,39 @@ class ActorRun implements PageOwner, SimTask {
     return this.fixedOrder >= 0 ? this.fixedOrder : this.rng.pickWeighted(this.orderWeights);
   }
 
+  /** Hold a block in the ring (fixed hold) or the set. */
   push(pfn: number, order: number, now: number): void {
     if (this.count === this.pfns.length) this.grow();
-    let i: number;
-    if (this.holdNs >= 0) {
-      i = (this.head + this.count) % this.pfns.length;
-    } else {
-      i = this.count;
-      if (this.index) this.index.set(pfn, i);
-    }
+    const i = this.holdNs >= 0 ? (this.head + this.count) % this.pfns.length : this.count;
+    if (this.index) this.index.set(pfn, i);
     this.pfns[i] = pfn;
     this.orders[i] = order;
     this.times[i] = now;
     this.count++;
     this.heldPages += 1 << order;
     if (this.heldPages > this.heldPagesMax) this.heldPagesMax = this.heldPages;
+  }
+
+  /** Hold a block in the slot table (exponential hold); returns its slot. */
+  takeSlot(pfn: number, order: number): number {
+    let s: number;
+    if (this.nrFreeSlots > 0) s = this.freeSlots[--this.nrFreeSlots]!;
+    else {
+      if (this.slotTop === this.pfns.length) this.growSlots();
+      s = this.slotTop++;
+    }
+    if (this.index) this.index.set(pfn, s);
+    this.pfns[s] = pfn;
+    this.orders[s] = order;
+    this.heldPages += 1 << order;
+    if (this.heldPages > this.heldPagesMax) this.heldPagesMax = this.heldPages;
+    return s;
+  }
+
+  /** The slot's free event fired: the slot may be reused. */
+  releaseSlot(s: number): void {
+    this.pfns[s] = -1;
+    this.freeSlots[this.nrFreeSlots++] = s;
   }
 
   /** Remove set entry i (swap with last). Not for FIFO actors. */
@@ -279,15 +336,50 @@ class ActorRun implements PageOwner, SimTask {
     for (let k = 0; k < this.count; k++) {
       const j = (this.head + k) % this.pfns.length;
       p[k] = this.pfns[j]!; o[k] = this.orders[j]!; t[k] = this.times[j]!;
+      if (this.index && p[k]! >= 0) this.index.set(p[k]!, k);
     }
     this.pfns = p; this.orders = o; this.times = t; this.head = 0;
+  }
+
+  private growSlots(): void {
+    const n = this.pfns.length * 2;
+    const p = new Float64Array(n), o = new Uint8Array(n), f = new Int32Array(n);
+    p.set(this.pfns); o.set(this.orders); f.set(this.freeSlots);
+    this.pfns = p; this.orders = o; this.freeSlots = f;
+  }
+
+  /** Every block held: (pfn, order). Cold (checks and reports). */
+  forEachHeld(fn: (pfn: number, order: number) => void): void {
+    if (this.holdMeanNs >= 0) {
+      for (let s = 0; s < this.slotTop; s++) if (this.pfns[s]! >= 0) fn(this.pfns[s]!, this.orders[s]!);
+      return;
+    }
+    for (let k = 0; k < this.count; k++) {
+      const i = this.holdNs >= 0 ? (this.head + k) % this.pfns.length : k;
+      if (this.pfns[i]! >= 0) fn(this.pfns[i]!, this.orders[i]!);
+    }
   }
 
   // PageOwner: reclaim took one of our pages (already freed by the machinery).
   reclaimed(pfn: number): void {
     const i = this.index?.get(pfn);
     if (i === undefined) return;
-    this.removeAt(i);
+    if (this.holdNs < 0 && this.holdMeanNs < 0) { this.removeAt(i); return; }
+    // a ring or slot entry stays until its expiry or free event, dead
+    this.heldPages -= 1 << this.orders[i]!;
+    this.index!.delete(pfn);
+    this.pfns[i] = -1;
+  }
+
+  // PageOwner: compaction moved one of our pages (the old one is already freed); the entry follows it.
+  moved(from: number, to: number): void {
+    const index = this.index!;
+    const i = index.get(from);
+    if (i === undefined) throw new LabyrinthError('sim-moved-unknown', `Cannot follow the move of pfn ${from}: because actor "${this.spec.name}" does not hold it`);
+    this.pfns[i] = to;
+    index.delete(from);
+    index.set(to, i);
+    this.movedPages += 1;
   }
 
   // SimTask
@@ -311,7 +403,7 @@ export function simulate(spec: ScenarioSpec, alloc: SimAllocator, opts: Simulate
   const maxReports = opts.maxReports ?? 20;
   const managedTotal = alloc.zones.reduce((s, z) => s + z.managed, 0);
   const actors = spec.actors.map((a, i) => new ActorRun(a, 1000 + i, streamRng(opts.seed, `actor:${a.name}`), managedTotal, durationNs));
-  if (pressure) pressure.attach({ clock, alloc, rng: streamRng(opts.seed, 'pressure'), speed: spec.speed ?? {} });
+  if (pressure) pressure.attach({ clock, alloc, rng: streamRng(opts.seed, 'pressure'), speed: spec.speed ?? {}, tunables: spec.machine.tunables });
 
   let requests = 0, failures = 0, frees = 0;
 
@@ -348,11 +440,21 @@ export function simulate(spec: ScenarioSpec, alloc: SimAllocator, opts: Simulate
   let warned = 0, suppressed = 0, nowarn = 0;
   const kept: Array<{ tMs: number; actor: string; text: string }> = [];
 
+  // Where each actor's pages go besides its own arrays: the LRU lists (reclaimable) or the movable registry
+  // (compaction may migrate them, reclaim may not). Exclusive pages go to neither.
+  for (const a of actors) {
+    a.onLru = pressure !== undefined && a.spec.lru !== undefined && !a.task;
+    a.movableReg = pressure?.movableAdd !== undefined && a.movable && !a.onLru && !a.task;
+  }
+
+  /** Drop a block the actor's arrays no longer hold: unregister it, free it. */
   const freeOne = (a: ActorRun, pfn: number, order: number): void => {
     frees++;
     if (a.task) { freeExcl(a, pfn, order); return; }
-    // off the LRU first (PG_lru is cleared before a page is freed)
-    if (a.index && pressure) pressure.lruRemove(pfn, order);
+    // off the LRU (or the movable registry) first: PG_lru is cleared before a page is freed
+    if (a.index) a.index.delete(pfn);
+    if (a.onLru) pressure!.lruRemove(pfn, order);
+    else if (a.movableReg) pressure!.movableRemove!(pfn, order);
     alloc.freePages(pfn, order, a.cpu);
   };
 
@@ -396,23 +498,29 @@ export function simulate(spec: ScenarioSpec, alloc: SimAllocator, opts: Simulate
   const holdPages = (a: ActorRun, pfn: number, order: number, now: number): void => {
     a.pagesAllocated += 1 << order;
     if (a.holdMeanNs >= 0) {
-      a.heldPages += 1 << order;
-      if (a.heldPages > a.heldPagesMax) a.heldPagesMax = a.heldPages;
-      clock.schedule(now + a.rng.exponential(a.holdMeanNs), expFree[a.pid - 1000]!, pfn * 16 + order);
+      const slot = a.takeSlot(pfn, order);
+      register(a, pfn, order);
+      clock.schedule(now + a.rng.exponential(a.holdMeanNs), expFree[a.pid - 1000]!, slot);
       return;
     }
     a.push(pfn, order, now);
-    if (a.index && pressure && !a.task) pressure.lruAdd(pfn, order, a.spec.lru!, a.rng.chance(a.spec.dirtyFraction ?? 0), a);
+    register(a, pfn, order);
+  };
+  const register = (a: ActorRun, pfn: number, order: number): void => {
+    if (a.onLru) pressure!.lruAdd(pfn, order, a.spec.lru!, a.rng.chance(a.spec.dirtyFraction ?? 0), a);
+    else if (a.movableReg) pressure!.movableAdd!(pfn, order, a);
   };
 
-  const expFree: Array<(now: number, arg: number) => void> = actors.map((a) => (_now: number, arg: number) => {
+  /** An exponential hold ended: free the slot's block (unless reclaim took it), release the slot. */
+  const expFree: Array<(now: number, slot: number) => void> = actors.map((a) => (_now: number, slot: number) => {
     if (a.killed) return;
-    const order = arg % 16;
-    const pfn = (arg - order) / 16;
-    a.heldPages -= 1 << order;
-    frees++;
-    if (a.task) freeExcl(a, pfn, order);
-    else alloc.freePages(pfn, order, a.cpu);
+    const pfn = a.pfns[slot]!;
+    if (pfn >= 0) {
+      const order = a.orders[slot]!;
+      a.heldPages -= 1 << order;
+      freeOne(a, pfn, order);
+    }
+    a.releaseSlot(slot);
   });
 
   /** Issue one request (a chunk of `chunk` requests of one order) for actor a at time now. */
@@ -435,7 +543,9 @@ export function simulate(spec: ScenarioSpec, alloc: SimAllocator, opts: Simulate
         continue;
       }
       if (a.sleeping && pressure) {
+        a.pending++;
         pressure.allocSleeping(a.gfp, order, a.cpu, a, (pfn, doneNs) => {
+          a.pending--;
           const ok = pfn >= 0;
           record(a, order, ok, doneNs - now);
           if (ok) {
@@ -462,9 +572,11 @@ export function simulate(spec: ScenarioSpec, alloc: SimAllocator, opts: Simulate
     while (a.count > 0) {
       const i = a.head;
       if (now - a.times[i]! < a.holdNs) break;
-      const order = a.orders[i]!;
-      freeOne(a, a.pfns[i]!, order);
-      a.heldPages -= 1 << order;
+      const pfn = a.pfns[i]!, order = a.orders[i]!;
+      if (pfn >= 0) { // (a dead entry: reclaim took it)
+        freeOne(a, pfn, order);
+        a.heldPages -= 1 << order;
+      }
       a.head = (i + 1) % a.pfns.length;
       a.count--;
     }
@@ -479,8 +591,10 @@ export function simulate(spec: ScenarioSpec, alloc: SimAllocator, opts: Simulate
     while (a.heldPages + need > a.maxHeld && a.count > 0) {
       if (mode === 'replace-oldest' && a.holdNs >= 0) {
         const i = a.head;
-        freeOne(a, a.pfns[i]!, a.orders[i]!);
-        a.heldPages -= 1 << a.orders[i]!;
+        if (a.pfns[i]! >= 0) {
+          freeOne(a, a.pfns[i]!, a.orders[i]!);
+          a.heldPages -= 1 << a.orders[i]!;
+        }
         a.head = (i + 1) % a.pfns.length;
         a.count--;
       } else {
@@ -497,10 +611,16 @@ export function simulate(spec: ScenarioSpec, alloc: SimAllocator, opts: Simulate
     a.killHook = () => {
       if (a.killed) return;
       a.killed = true;
-      if (a.holdNs >= 0) {
+      if (a.holdMeanNs >= 0) {
+        // the slots' free events find the actor killed and do nothing
+        for (let s = 0; s < a.slotTop; s++) {
+          const pfn = a.pfns[s]!;
+          if (pfn >= 0) { freeOne(a, pfn, a.orders[s]!); a.pfns[s] = -1; }
+        }
+      } else if (a.holdNs >= 0) {
         while (a.count > 0) {
           const i = a.head;
-          freeOne(a, a.pfns[i]!, a.orders[i]!);
+          if (a.pfns[i]! >= 0) freeOne(a, a.pfns[i]!, a.orders[i]!);
           a.head = (i + 1) % a.pfns.length;
           a.count--;
         }
@@ -636,6 +756,7 @@ export function simulate(spec: ScenarioSpec, alloc: SimAllocator, opts: Simulate
     if (opts.onProgress && ++n % progressEvery === 0) opts.onProgress(t / durationNs);
   }
   opts.onProgress?.(1);
+  opts.inspect?.(actors);
 
   // Results
   const classes: ClassStats[] = [];
