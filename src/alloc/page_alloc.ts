@@ -19,29 +19,13 @@
  * reclaim/compaction/OOM and retries through `get_page_from_freelist` with `gfp_to_alloc_flags`.
  * `SlowPathHooks` lets it observe kswapd wake-ups and supply task-context reserves synchronously.
  */
-import {
-  ALLOC_HARDER, ALLOC_HIGH, ALLOC_KSWAPD, ALLOC_NOFRAGMENT, ALLOC_NO_WATERMARKS, ALLOC_OOM, ALLOC_WMARK_LOW,
-  ALLOC_WMARK_MASK, ALLOC_WMARK_MIN,
-} from '../gfp/alloc_flags.ts';
-import {
-  __GFP_ATOMIC, __GFP_COMP, __GFP_DIRECT_RECLAIM, __GFP_HIGH, __GFP_HIGHMEM, __GFP_KSWAPD_RECLAIM, __GFP_MEMALLOC,
-  __GFP_NOMEMALLOC, __GFP_ZERO, __GFP_EXCL,
-} from '../gfp/bits.ts';
-import {
-  MAX_NR_ZONES, MAX_ORDER, MIGRATE_HIGHATOMIC, MIGRATE_ISOLATE, MIGRATE_MOVABLE, MIGRATE_PCPTYPES, MIGRATE_TYPES,
-  PAGE_SHIFT, PAGE_SIZE, WMARK_MIN, ZONE_DMA32, ZONE_NAMES, ZONE_NORMAL, pageblock_nr_pages, pageblock_order,
-} from '../mm/constants.ts';
-import {
-  MemMap, EV_ALLOC_CALLS, EV_ALLOC_FAIL, EV_ALLOC_SLOWPATH, EV_PGALLOC, EV_PGFREE, F_ADDRESS_BASE, H_FAIL_GFP,
-  H_FAIL_ORDER, H_FAIL_REASON, H_FAIL_ZONE, H_MOBILITY_DISABLED, H_NR_NODES, H_PCP_THP, H_SEQ,
-  H_WATERMARK_BOOST_FACTOR, NR_PCP_LISTS, P_STRIDE, ZONE_RECLAIM_ACTIVE, P_BATCH, P_COUNT, P_FREE_FACTOR, P_HIGH, Z_BOOST, Z_END_PFN, Z_FLAGS,
-  Z_LOWMEM, Z_MANAGED, Z_NODE, Z_NR_FREE, Z_NR_FREE_PAGES, Z_NR_RESERVED_HIGHATOMIC, Z_PCP_BATCH, Z_PCP_HIGH, Z_PRESENT,
-  Z_SPANNED, Z_START_PFN, Z_STRIDE, Z_TYPE, Z_WMARK, ZE_NUMA_FOREIGN, ZE_NUMA_HIT, ZE_NUMA_LOCAL, ZE_NUMA_MISS,
-  ZE_NUMA_OTHER, ZONE_BOOSTED_WATERMARK, type KmemTracepoints,
-} from '../mm/memmap.ts';
-import {
-  PG_buddy, PG_exclusive, PG_head, PG_lru, PG_pcp, PG_reserved, PG_tail, MT_SHIFT, ORDER_MASK, formatPageFlags,
-} from '../mm/page_flags.ts';
+import * as _AF from '../gfp/alloc_flags.ts';
+import * as _GB from '../gfp/bits.ts';
+import * as _MC from '../mm/constants.ts';
+import * as _MM from '../mm/memmap.ts';
+import { MemMap, type KmemTracepoints } from '../mm/memmap.ts';
+import * as _PF from '../mm/page_flags.ts';
+import { formatPageFlags } from '../mm/page_flags.ts';
 import { addToFreeListTail, delPageFromFreeList, nrFree, nrFreeMt, freeAreaEmpty } from '../buddy/free_area.ts';
 import { expand, freeOnePage, pcpAllowedOrder, rmqueue as __rmqueue, rmqueueSmallest, FPI_NONE } from '../buddy/buddy.ts';
 import { reserveHighatomicPageblock, unreserveHighatomicPageblock } from '../buddy/fallback.ts';
@@ -51,6 +35,22 @@ import {
 import { zoneWatermarkOk, type WatermarkZoneView } from '../zone/watermark.ts';
 import type { MachineSpec, ZoneWatermarks } from '../zone/types.ts';
 import { BadPageStateError, ExclusivePageError } from '../errors.ts';
+// Constants as module-local bindings: V8 folds these; an imported binding is a load at every use.
+const { ALLOC_HARDER, ALLOC_HIGH, ALLOC_KSWAPD, ALLOC_NOFRAGMENT, ALLOC_NO_WATERMARKS, ALLOC_OOM,
+  ALLOC_WMARK_LOW, ALLOC_WMARK_MASK, ALLOC_WMARK_MIN } = _AF;
+const { __GFP_ATOMIC, __GFP_COMP, __GFP_DIRECT_RECLAIM, __GFP_HIGH, __GFP_HIGHMEM, __GFP_KSWAPD_RECLAIM,
+  __GFP_MEMALLOC, __GFP_NOMEMALLOC, __GFP_ZERO, __GFP_EXCL } = _GB;
+const { MAX_NR_ZONES, MAX_ORDER, MIGRATE_HIGHATOMIC, PAGE_ALLOC_COSTLY_ORDER, MIGRATE_ISOLATE, MIGRATE_MOVABLE,
+  MIGRATE_PCPTYPES, MIGRATE_TYPES, PAGE_SHIFT, PAGE_SIZE, WMARK_MIN, ZONE_DMA32, ZONE_NAMES, ZONE_NORMAL,
+  pageblock_nr_pages, pageblock_order } = _MC;
+const { EV_ALLOC_CALLS, NR_FREE_LISTS, NR_LOWORDER_PCP_LISTS, Z_NR_FREE_MT, EV_ALLOC_FAIL, EV_ALLOC_SLOWPATH,
+  EV_PGALLOC, EV_PGFREE, F_ADDRESS_BASE, H_FAIL_GFP, H_FAIL_ORDER, H_FAIL_REASON, H_FAIL_ZONE,
+  H_MOBILITY_DISABLED, H_NR_NODES, H_PCP_THP, H_SEQ, H_WATERMARK_BOOST_FACTOR, NR_PCP_LISTS, P_STRIDE,
+  ZONE_RECLAIM_ACTIVE, P_BATCH, P_COUNT, P_FREE_FACTOR, P_HIGH, Z_BOOST, Z_END_PFN, Z_FLAGS, Z_LOWMEM,
+  Z_MANAGED, Z_NODE, Z_NR_FREE, Z_NR_FREE_PAGES, Z_NR_RESERVED_HIGHATOMIC, Z_PCP_BATCH, Z_PCP_HIGH, Z_PRESENT,
+  Z_SPANNED, Z_START_PFN, Z_STRIDE, Z_TYPE, Z_WMARK, ZE_NUMA_FOREIGN, ZE_NUMA_HIT, ZE_NUMA_LOCAL, ZE_NUMA_MISS,
+  ZE_NUMA_OTHER, ZONE_BOOSTED_WATERMARK } = _MM;
+const { MT_SHIFT, ORDER_MASK, PG_buddy, PG_exclusive, PG_head, PG_lru, PG_pcp, PG_reserved, PG_tail } = _PF;
 
 // ---------------------------------------------------------------------------------------------
 // Failure reasons (H_FAIL_REASON). FAIL_MAY_SLEEP is or-ed in when the request may direct-reclaim.
@@ -185,6 +185,8 @@ export class PageAllocator {
   private readonly evNumaLocal: Int32Array;
   private readonly pcpThp: boolean;
   private readonly base: number;
+  /** The fast paths are on (single node, not turned off by setFastPaths). */
+  private fast: boolean;
   hooks: SlowPathHooks;
   // per-attempt scratch for failure reasons (numbers only)
   private sawWmarkOk: boolean;
@@ -197,6 +199,7 @@ export class PageAllocator {
     this.nrCpus = mm.nrCpus;
     this.nrZones = mm.nrZones;
     this.pcpThp = ints[H_PCP_THP] !== 0;
+    this.fast = this.nrNodes === 1;
     this.base = mm.ev[F_ADDRESS_BASE]!;
     this.hooks = hooks;
     this.sawWmarkOk = false;
@@ -390,21 +393,180 @@ export class PageAllocator {
   alloc_pages(gfp: number, order: number, cpu = 0): number {
     const m = this.mm;
     m.ev[EV_ALLOC_CALLS] += 1;
-    if (order === 0 && (gfp & __GFP_EXCL) === 0 && this.nrNodes === 1) {
-      // the order-0 pcp fast path: the same steps as below, in code V8 inlines
-      const hz = GFP_ZONE_TABLE[gfp & 0xf]!;
-      const z = this.prefZone[hz]!;
-      if (z >= 0) {
-        const mt = m.ints[H_MOBILITY_DISABLED] !== 0 ? 0 : (gfp & 0x18) >>> 3;
-        const pfn = this.rmqueueOrder0Fast(z, hz, mt, cpu);
-        if (pfn >= 0) {
-          this.allocatedOrder0(pfn, z, mt);
-          if (m.tracer !== null) m.tracer.pageAlloc(pfn, 0, gfp, mt);
-          return pfn;
+    if ((gfp & __GFP_EXCL) === 0 && this.fast) {
+      if (order === 0) {
+        // the order-0 pcp fast path: the same steps as below, in code V8 inlines
+        const hz = GFP_ZONE_TABLE[gfp & 0xf]!;
+        const z = this.prefZone[hz]!;
+        if (z >= 0) {
+          const mt = m.ints[H_MOBILITY_DISABLED] !== 0 ? 0 : (gfp & 0x18) >>> 3;
+          const pfn = this.rmqueueOrder0Fast(z, hz, mt, cpu);
+          if (pfn >= 0) {
+            this.allocatedOrder0(pfn, z, mt);
+            if (m.tracer !== null) m.tracer.pageAlloc(pfn, 0, gfp, mt);
+            return pfn;
+          }
         }
+      } else if (order > 0 && order < MAX_ORDER) {
+        const pfn = this.allocHighFast(gfp, order, cpu);
+        if (pfn >= 0) return pfn;
       }
     }
     return this.allocPages(gfp, order, cpu);
+  }
+
+  /**
+   * Turn the fast paths (order 0 and order > 0) off or on. With them off every request takes the
+   * general get_page_from_freelist path; the results, counters and page state are the same (the
+   * property tests compare both). For tests and benchmarks.
+   */
+  setFastPaths(on: boolean): void {
+    this.fast = on && this.nrNodes === 1;
+  }
+
+  /**
+   * The order > 0 fast path (single node, no __GFP_EXCL): the preferred zone's watermark check and
+   * a take from its pcp list (orders 1..3 and, with THP, pageblock_order) or from its buddy lists
+   * of the request's own migratetype, then the same counters and page state as the general path.
+   * Returns -1 having changed nothing when the general path has more to do (watermark not met,
+   * empty pcp list: refill, no block of the migratetype: fallback, next zone).
+   * @kernel mm/page_alloc.c get_page_from_freelist, zone_watermark_fast, __zone_watermark_ok, rmqueue,
+   *   rmqueue_pcplist, rmqueue_buddy, __rmqueue_smallest, expand, zone_statistics, prep_new_page
+   */
+  private allocHighFast(gfp: number, order: number, cpu: number): number {
+    const m = this.mm;
+    const hz = GFP_ZONE_TABLE[gfp & 0xf]!;
+    const z = this.prefZone[hz]!;
+    if (z < 0) return -1;
+    const mt = m.ints[H_MOBILITY_DISABLED] !== 0 ? 0 : (gfp & 0x18) >>> 3;
+    if (mt >= MIGRATE_PCPTYPES) return -1;
+    const pfn = order <= PAGE_ALLOC_COSTLY_ORDER || (order === pageblock_order && this.pcpThp)
+      ? this.rmqueuePcpHighFast(z, hz, mt, order, cpu)
+      : this.rmqueueBuddyFast(z, hz, mt, order);
+    if (pfn < 0) return -1;
+    this.allocatedHigh(pfn, z, order, gfp, mt);
+    if (m.tracer !== null) m.tracer.pageAlloc(pfn, order, gfp, mt);
+    return pfn;
+  }
+
+  /**
+   * __zone_watermark_ok's first test for order > 0 with the fast path's alloc flags (LOW, no
+   * HIGH/HARDER/OOM, so min = mark): free pages less the order's tail and the highatomic reserve
+   * above LOW + boost + lowmem_reserve. The free-area walk is the caller's.
+   */
+  private wmarkFreeOk(zb: number, order: number, hz: number): boolean {
+    const ints = this.mm.ints;
+    const usable = ints[zb + Z_NR_FREE_PAGES]! - ((1 << order) - 1) - ints[zb + Z_NR_RESERVED_HIGHATOMIC]!;
+    return usable > ints[zb + Z_WMARK + ALLOC_WMARK_LOW]! + ints[zb + Z_BOOST]! + ints[zb + Z_LOWMEM + hz]!;
+  }
+
+  /**
+   * Order 1..3 (or pageblock_order) from a non-empty pcp list, after the watermark check with its
+   * free-area walk: some free list of a pcp migratetype non-empty at an order ≥ order, read from the
+   * per-(order, migratetype) counters (equal to the lists' lengths, invariant I4).
+   * @kernel mm/page_alloc.c __zone_watermark_ok, rmqueue_pcplist, __rmqueue_pcplist
+   */
+  private rmqueuePcpHighFast(z: number, hz: number, mt: number, order: number, cpu: number): number {
+    const m = this.mm;
+    const ints = m.ints;
+    const zb = m.zoneBase + z * Z_STRIDE;
+    if (!this.wmarkFreeOk(zb, order, hz)) return -1;
+    let b = zb + Z_NR_FREE_MT + order * MIGRATE_TYPES;
+    let o = order;
+    for (; o < MAX_ORDER; o++, b += MIGRATE_TYPES) {
+      if ((ints[b]! | ints[b + 1]! | ints[b + 2]!) !== 0) break;
+    }
+    if (o === MAX_ORDER) return -1;
+    const slot = z * this.nrCpus + cpu;
+    const list = m.pcpSentBase + slot * NR_PCP_LISTS
+      + (order <= PAGE_ALLOC_COSTLY_ORDER ? MIGRATE_PCPTYPES * order + mt : NR_LOWORDER_PCP_LISTS);
+    const next = m.next;
+    const pfn = next[list]!;
+    if (pfn === list) return -1;
+    const pb = m.pcpBase + slot * P_STRIDE;
+    ints[pb + P_FREE_FACTOR] >>= 1;
+    const prev = m.prev;
+    const n = next[pfn]!;
+    const p = prev[pfn]!;
+    next[p] = n;
+    prev[n] = p;
+    m.flags[pfn] = 0;
+    ints[pb + P_COUNT] -= 1 << order;
+    return pfn;
+  }
+
+  /**
+   * A non-pcp order from the buddy lists of the request's migratetype (__rmqueue_smallest and
+   * expand under the zone lock). A block of that (pcp) type at an order ≥ order is also what
+   * __zone_watermark_ok's free-area walk looks for, so finding one passes the walk too; without one
+   * the general path runs the walk and the fallback.
+   * @kernel mm/page_alloc.c __zone_watermark_ok, rmqueue_buddy, __rmqueue_smallest, expand
+   */
+  private rmqueueBuddyFast(z: number, hz: number, mt: number, order: number): number {
+    const m = this.mm;
+    const zb = m.zoneBase + z * Z_STRIDE;
+    if (!this.wmarkFreeOk(zb, order, hz)) return -1;
+    const zl = m.zoneLock;
+    if (zl !== null) zl.lock(z);
+    const next = m.next;
+    let head = m.freeSentBase + z * NR_FREE_LISTS + order * MIGRATE_TYPES + mt;
+    let o = order;
+    let pfn = -1;
+    for (; o < MAX_ORDER; o++, head += MIGRATE_TYPES) {
+      pfn = next[head]!;
+      if (pfn !== head) break;
+    }
+    if (o === MAX_ORDER) {
+      if (zl !== null) zl.unlock(z);
+      return -1;
+    }
+    const ints = m.ints;
+    const prev = m.prev;
+    // del_page_from_free_list
+    const n = next[pfn]!;
+    const p = prev[pfn]!;
+    next[p] = n;
+    prev[n] = p;
+    m.flags[pfn] = 0;
+    ints[zb + Z_NR_FREE + o] -= 1;
+    ints[zb + Z_NR_FREE_MT + o * MIGRATE_TYPES + mt] -= 1;
+    // expand: the upper halves go on the lists of mt (add_to_free_list, the head)
+    let size = 1 << o;
+    while (o > order) {
+      o--;
+      size >>= 1;
+      const q = pfn + size;
+      const h = m.freeSentBase + z * NR_FREE_LISTS + o * MIGRATE_TYPES + mt;
+      const first = next[h]!;
+      next[q] = first;
+      prev[q] = h;
+      prev[first] = q;
+      next[h] = q;
+      m.flags[q] = PG_buddy;
+      m.order[q] = o | (mt << MT_SHIFT);
+      ints[zb + Z_NR_FREE + o] += 1;
+      ints[zb + Z_NR_FREE_MT + o * MIGRATE_TYPES + mt] += 1;
+    }
+    m.order[pfn] = order | (mt << MT_SHIFT);
+    if (m.tracer !== null) m.tracer.pageAllocZoneLocked(pfn, order, mt, false);
+    ints[zb + Z_NR_FREE_PAGES] -= 1 << order;
+    if (zl !== null) zl.unlock(z);
+    return pfn;
+  }
+
+  /**
+   * rmqueue's and get_page_from_freelist's tail for a block the order > 0 fast path took: pgalloc,
+   * the NUMA counters, ZONE_BOOSTED_WATERMARK, prep_new_page (with prep_compound_page for __GFP_COMP).
+   * @kernel mm/page_alloc.c rmqueue, zone_statistics, prep_new_page
+   */
+  private allocatedHigh(pfn: number, z: number, order: number, gfp: number, mt: number): void {
+    const m = this.mm;
+    const ev = m.ev;
+    ev[EV_PGALLOC + this.zoneType[z]!] += 1 << order;
+    ev[this.evNumaHit[z]!] += 1;
+    ev[this.evNumaLocal[z]!] += 1;
+    if ((m.ints[m.zoneBase + z * Z_STRIDE + Z_FLAGS]! & ZONE_BOOSTED_WATERMARK) !== 0) this.clearBoosted(z);
+    this.prepNewPage(pfn, order, gfp, mt);
   }
 
   /** alloc_pages after the fast path declined (EV_ALLOC_CALLS already counted). */

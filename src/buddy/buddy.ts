@@ -10,16 +10,19 @@
  * These run "under zone->lock": callers keep NR_FREE_PAGES right (__free_one_page adds, the
  * allocation side subtracts in rmqueue_bulk / rmqueue_buddy as in the kernel).
  */
-import {
-  MAX_ORDER, MIGRATE_ISOLATE, MIGRATE_PCPTYPES, PAGE_ALLOC_COSTLY_ORDER, pageblock_order,
-} from '../mm/constants.ts';
-import { type MemMap, Z_START_PFN, Z_END_PFN, Z_NR_FREE_PAGES, Z_STRIDE } from '../mm/memmap.ts';
-import { PG_buddy, MT_SHIFT, ORDER_MASK } from '../mm/page_flags.ts';
+import * as _MC from '../mm/constants.ts';
+import * as _MM from '../mm/memmap.ts';
+import { type MemMap } from '../mm/memmap.ts';
+import * as _PF from '../mm/page_flags.ts';
 import {
   addToFreeList, addToFreeListTail, delPageFromFreeList, getPageFromFreeArea, migratetypeIsMergeable,
 } from './free_area.ts';
 export { migratetypeIsMergeable };
 import { rmqueueFallback } from './fallback.ts';
+// Constants as module-local bindings: V8 folds these; an imported binding is a load at every use.
+const { MAX_ORDER, MIGRATE_ISOLATE, MIGRATE_PCPTYPES, PAGE_ALLOC_COSTLY_ORDER, pageblock_order } = _MC;
+const { Z_START_PFN, Z_END_PFN, Z_NR_FREE_PAGES, Z_STRIDE } = _MM;
+const { PG_buddy, MT_SHIFT, ORDER_MASK } = _PF;
 
 /** FPI_* flags of __free_one_page. */
 export const FPI_NONE = 0;

@@ -9,17 +9,20 @@
  * 6.12 differs: the table is [MIGRATE_PCPTYPES][2]; stealing was reworked (try_to_claim_block,
  * 6.15); highatomic reserves are sized ALIGN(managed/100, pageblock) and skipped on small zones.
  */
-import { ALLOC_KSWAPD, ALLOC_NOFRAGMENT } from '../gfp/alloc_flags.ts';
-import {
-  MAX_ORDER, MIGRATE_HIGHATOMIC, MIGRATE_MOVABLE, MIGRATE_RECLAIMABLE, MIGRATE_UNMOVABLE,
-  WMARK_HIGH, pageblock_nr_pages, pageblock_order,
-} from '../mm/constants.ts';
-import {
-  type MemMap, EV_EXTFRAG, EV_EXTFRAG_STEAL, H_MOBILITY_DISABLED, H_WATERMARK_BOOST_FACTOR, Z_BOOST, Z_END_PFN,
-  Z_FLAGS, Z_MANAGED, Z_NR_FREE, Z_NR_RESERVED_HIGHATOMIC, Z_START_PFN, Z_STRIDE, Z_WMARK, ZONE_BOOSTED_WATERMARK,
-} from '../mm/memmap.ts';
-import { PG_buddy, PG_lru, ORDER_MASK } from '../mm/page_flags.ts';
+import * as _AF from '../gfp/alloc_flags.ts';
+import * as _MC from '../mm/constants.ts';
+import * as _MM from '../mm/memmap.ts';
+import { type MemMap } from '../mm/memmap.ts';
+import * as _PF from '../mm/page_flags.ts';
 import { freeAreaEmpty, getPageFromFreeArea, migratetypeIsMergeable, moveToFreeList } from './free_area.ts';
+// Constants as module-local bindings: V8 folds these; an imported binding is a load at every use.
+const { ALLOC_KSWAPD, ALLOC_NOFRAGMENT } = _AF;
+const { MAX_ORDER, MIGRATE_HIGHATOMIC, MIGRATE_MOVABLE, MIGRATE_RECLAIMABLE, MIGRATE_UNMOVABLE, WMARK_HIGH,
+  pageblock_nr_pages, pageblock_order } = _MC;
+const { EV_EXTFRAG, EV_EXTFRAG_STEAL, H_MOBILITY_DISABLED, H_WATERMARK_BOOST_FACTOR, Z_BOOST, Z_END_PFN,
+  Z_FLAGS, Z_MANAGED, Z_NR_FREE, Z_NR_RESERVED_HIGHATOMIC, Z_START_PFN, Z_STRIDE, Z_WMARK,
+  ZONE_BOOSTED_WATERMARK } = _MM;
+const { PG_buddy, PG_lru, ORDER_MASK } = _PF;
 
 /** fallbacks[migratetype]: the other types to steal from, in order. */
 export const FALLBACKS: ReadonlyArray<readonly [number, number]> = [

@@ -7,11 +7,14 @@
  * A free block is represented by its head pfn: PG_buddy set, order byte = order | list mt << 4.
  * NR_FREE_PAGES is not touched here (the kernel's __mod_zone_freepage_state is the caller's job).
  */
-import { MIGRATE_PCPTYPES, MIGRATE_TYPES } from '../mm/constants.ts';
-import {
-  type MemMap, Z_NR_FREE, Z_NR_FREE_MT, listAdd, listAddTail, listDel,
-} from '../mm/memmap.ts';
-import { PG_buddy, MT_SHIFT, ORDER_MASK } from '../mm/page_flags.ts';
+import * as _MC from '../mm/constants.ts';
+import * as _MM from '../mm/memmap.ts';
+import { type MemMap, listAdd, listAddTail, listDel } from '../mm/memmap.ts';
+import * as _PF from '../mm/page_flags.ts';
+// Constants as module-local bindings: V8 folds these; an imported binding is a load at every use.
+const { MIGRATE_PCPTYPES, MIGRATE_TYPES } = _MC;
+const { Z_NR_FREE, Z_NR_FREE_MT } = _MM;
+const { PG_buddy, MT_SHIFT, ORDER_MASK } = _PF;
 
 /** @kernel mm/page_alloc.c add_to_free_list (with set_buddy_order and __SetPageBuddy) */
 export function addToFreeList(m: MemMap, z: number, pfn: number, order: number, mt: number): void {

@@ -9,15 +9,16 @@
  * 6.12 differs: refill size comes from nr_pcp_alloc (alloc_factor, 6.7), pcp->high auto-tunes
  * between high_min and high_max, and there are two THP lists (movable and not).
  */
-import {
-  MIGRATE_PCPTYPES, PAGE_ALLOC_COSTLY_ORDER, pageblock_order,
-} from '../mm/constants.ts';
-import {
-  type MemMap, EV_PGFREE, NR_LOWORDER_PCP_LISTS, NR_PCP_LISTS, P_BATCH, P_COUNT, P_FREE_FACTOR, P_HIGH,
-  Z_FLAGS, Z_NR_FREE_PAGES, ZONE_RECLAIM_ACTIVE, listAdd, listAddTail, listDel,
-} from '../mm/memmap.ts';
-import { PG_pcp, MT_SHIFT } from '../mm/page_flags.ts';
+import * as _MC from '../mm/constants.ts';
+import * as _MM from '../mm/memmap.ts';
+import { type MemMap, listAdd, listAddTail, listDel } from '../mm/memmap.ts';
+import * as _PF from '../mm/page_flags.ts';
 import { rmqueue, freeOnePage, FPI_NONE } from './buddy.ts';
+// Constants as module-local bindings: V8 folds these; an imported binding is a load at every use.
+const { MIGRATE_PCPTYPES, PAGE_ALLOC_COSTLY_ORDER, pageblock_order } = _MC;
+const { EV_PGFREE, NR_LOWORDER_PCP_LISTS, NR_PCP_LISTS, P_BATCH, P_COUNT, P_FREE_FACTOR, P_HIGH, Z_FLAGS,
+  Z_NR_FREE_PAGES, ZONE_RECLAIM_ACTIVE } = _MM;
+const { PG_pcp, MT_SHIFT } = _PF;
 
 /** @kernel mm/page_alloc.c order_to_pindex */
 export function orderToPindex(mt: number, order: number): number {

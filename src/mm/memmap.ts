@@ -19,7 +19,9 @@
  * List heads are sentinel slots appended after the last pfn in `next`/`prev` (index
  * nrPfn + listId), so every list is circular and add/del are branch-free, like the kernel's list_head.
  */
-import { MAX_ORDER, MIGRATE_TYPES, MAX_NR_ZONES, pageblock_order } from './constants.ts';
+import * as _MC from './constants.ts';
+// Constants as module-local bindings: V8 folds these; an imported binding is a load at every use.
+const { MAX_ORDER, MIGRATE_TYPES, MAX_NR_ZONES, pageblock_order } = _MC;
 
 // ---------------------------------------------------------------------------------------------
 // Header (Int32 slots)

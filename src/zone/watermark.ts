@@ -5,10 +5,11 @@
  * The core allocator and the report explainer both call this, so a verdict in `explain`
  * is computed by the very code that decides allocations in the simulator.
  */
-import {
-  ALLOC_CMA, ALLOC_HARDER, ALLOC_HIGH, ALLOC_HIGHATOMIC, ALLOC_MIN_RESERVE, ALLOC_NON_BLOCK, ALLOC_OOM,
-} from '../gfp/alloc_flags.ts';
-import { MAX_ORDER, MIGRATE_HIGHATOMIC, MIGRATE_PCPTYPES } from '../mm/constants.ts';
+import * as _AF from '../gfp/alloc_flags.ts';
+import * as _MC from '../mm/constants.ts';
+// Constants as module-local bindings: V8 folds these; an imported binding is a load at every use.
+const { ALLOC_CMA, ALLOC_HARDER, ALLOC_HIGH, ALLOC_HIGHATOMIC, ALLOC_MIN_RESERVE, ALLOC_NON_BLOCK, ALLOC_OOM } = _AF;
+const { MAX_ORDER, MIGRATE_HIGHATOMIC, MIGRATE_PCPTYPES } = _MC;
 
 /**
  * Which generation of the rules to apply. 'v6.1' covers 4.4–6.2 (4.4 introduced the highatomic
