@@ -141,8 +141,8 @@ test('render: GFP_KERNEL orders 4..10 are served as kswapd reclaims the page cac
   assert.equal(big.length, 7);
   for (const c of big) {
     assert.ok(c.requests > 0);
-    // a miss is reported exactly when some request took longer than the 8.3 ms frame budget (120 Hz)
-    assert.equal(c.deadlineMisses > 0, c.latencyMaxUs > 8_300, `${c.order}: ${c.deadlineMisses} misses, max ${c.latencyMaxUs} µs`);
+    // a miss is reported exactly when some request took longer than the 16.7 ms frame budget
+    assert.equal(c.deadlineMisses > 0, c.latencyMaxUs > 16_700, `${c.order}: ${c.deadlineMisses} misses, max ${c.latencyMaxUs} µs`);
     assert.ok(c.failures <= c.requests);
   }
 });
