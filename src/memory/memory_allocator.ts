@@ -180,7 +180,7 @@ export class MemoryAllocator {
     this.backing = backing;
     this.slot = slot;
     this.spec = spec;
-    this.base = kernel.page_address(0);
+    this.base = kernel.pageOffset;
     this.nrPfn = kernel.mm.nrPfn;
     this.controlBuffer = controlBuffer;
     const nrZones = kernel.mm.nrZones;
