@@ -5,7 +5,7 @@
  */
 import { parseKernelVersion } from '../gfp/version.ts';
 import { BadInputError } from '../errors.ts';
-import { parseMemSize } from '../zone/setup.ts';
+import { parseMemSize, type ZoneSizeInput } from '../zone/setup.ts';
 
 /** When a scenario does not say: the embedded default machine (1 GiB, 2 CPUs, Debian 6.1 defaults). */
 export const DEFAULT_MACHINE: MachineSpecInput = { mem: '1G', cpus: 2, kernel: '6.1', tunables: {} };
@@ -19,6 +19,11 @@ export interface MachineSpecInput {
   kernel: string;
   /** vm sysctls by their /proc/sys name: `vm.min_free_kbytes`, `vm.watermark_scale_factor`, … */
   tunables: Record<string, number>;
+  /**
+   * A real machine's zones as its /proc/zoneinfo prints them (start_pfn, spanned, present, managed), instead of
+   * the qemu `pc` layout of `mem`; `managedAtBoot` sizes the boot watermarks. `--mem` drops them.
+   */
+  zones?: ZoneSizeInput[];
 }
 
 /**
@@ -30,6 +35,8 @@ export interface MachineSpeed {
   reclaimPagesPerSec?: number;
   /** Latency of one writeback or swap I/O, microseconds. */
   ioLatencyUs?: number;
+  /** Cost of migrating one page in compaction (unmap, TLB flush, copy, remap), microseconds. Default 1.5. */
+  migrateUsPerPage?: number;
 }
 
 /** The execution context of an actor's requests. softirq = atomic (never sleeps); process = may sleep. */
@@ -172,6 +179,7 @@ export function validateScenario(input: unknown): ScenarioSpec {
   parseSize(machine.mem);
   if (typeof machine.kernel !== 'string') bad('"machine.kernel" must be a version string such as "6.1"');
   parseKernelVersion(machine.kernel);
+  if (machine.zones !== undefined && (!Array.isArray(machine.zones) || machine.zones.length === 0)) bad('"machine.zones" must be a non-empty array of zones');
   if (!Number.isInteger(machine.cpus) || machine.cpus < 1 || machine.cpus > 256) bad('"machine.cpus" must be an integer 1..256');
   for (const k of Object.keys(machine.tunables)) if (!(k in TUNABLES)) bad(`tunable "${k}" is not one of ${Object.keys(TUNABLES).join(', ')}`);
   const extfrag = machine.tunables['vm.extfrag_threshold'];
