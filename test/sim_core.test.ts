@@ -8,11 +8,9 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { loadCore } from '../src/sim/machine.ts';
 import type { SimResult } from '../src/sim/simulator.ts';
 import { applyOverrides, loadScenario, runScenario } from '../src/sim/run.ts';
 
-await loadCore();
 
 const cli = (...args: string[]) => spawnSync(process.execPath, ['bin/labyrinth.mjs', ...args], { encoding: 'utf8', maxBuffer: 256 << 20 });
 
