@@ -15,14 +15,12 @@ import { BUILTIN_SCENARIOS, DEFAULT_SCENARIO } from '../src/sim/scenarios.ts';
 import { loadScenario, runScenario } from '../src/sim/run.ts';
 import { parseSize } from '../src/sim/scenario.ts';
 import { ToyAllocator } from '../test/_toy_allocator.ts';
-import { loadCore } from '../src/sim/machine.ts';
 
 const json = process.argv.includes('--json');
 const toy = process.argv.includes('--toy');
 const noPressure = process.argv.includes('--no-pressure');
 const onlyAt = process.argv.indexOf('--only');
 const only = onlyAt >= 0 ? process.argv[onlyAt + 1] : undefined;
-if (!toy) await loadCore();
 interface Row { scenario: string; wallMs: number; cpuMs: number; allocs: number; frees: number; eventsPerSec: number; eventsPerCpuSec: number; virtualS: number }
 const rows: Row[] = [];
 for (const name of Object.keys(BUILTIN_SCENARIOS)) {

@@ -5,14 +5,12 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createSimAllocator, loadCore, type CoreSimAllocator } from '../src/sim/machine.ts';
+import { createSimAllocator, type CoreSimAllocator } from '../src/sim/machine.ts';
 import { applyOverrides, loadScenario, runScenario } from '../src/sim/run.ts';
 import type { HeldPagesView, SimResult } from '../src/sim/simulator.ts';
 import { verify } from '../src/debug/verify.ts';
 import { ORDER_MASK, PG_buddy, PG_pcp, PG_reserved, PG_tail } from '../src/mm/page_flags.ts';
-import type { PageAllocator } from '../src/alloc/page_alloc.ts';
 
-await loadCore();
 
 interface Run {
   r: SimResult;
@@ -67,7 +65,7 @@ test('oom: the leak ends in an OOM kill of the leaker (largest badness), which f
  * sleeping requests still in flight. Returns the pages compaction moved that actors followed.
  */
 function checkAccounting({ alloc, held }: Run): number {
-  const pa = alloc.pa as unknown as PageAllocator;
+  const pa = alloc.pa;
   verify(pa);
   const m = pa.mm;
   const owner = new Int32Array(m.nrPfn).fill(-1);
