@@ -4,7 +4,6 @@ import type { CoreSimAllocator } from '../src/sim/machine.ts';
 import type { HeldPagesView, SimResult } from '../src/sim/simulator.ts';
 import { verify } from '../src/debug/verify.ts';
 import { ORDER_MASK, PG_buddy, PG_pcp, PG_reserved, PG_tail } from '../src/mm/page_flags.ts';
-import type { PageAllocator } from '../src/alloc/page_alloc.ts';
 
 /** A seeded run kept with its allocator and what its actors hold at the end. */
 export interface Run {
@@ -19,7 +18,7 @@ export interface Run {
  * sleeping requests still in flight. Returns the pages compaction moved that actors followed.
  */
 export function checkAccounting({ alloc, held }: Pick<Run, 'alloc' | 'held'>): number {
-  const pa = alloc.pa as unknown as PageAllocator;
+  const pa = alloc.pa;
   verify(pa);
   const m = pa.mm;
   const owner = new Int32Array(m.nrPfn).fill(-1);

@@ -4,13 +4,12 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createSimAllocator, loadCore, type CoreSimAllocator } from '../src/sim/machine.ts';
+import { createSimAllocator, type CoreSimAllocator } from '../src/sim/machine.ts';
 import { runScenario } from '../src/sim/run.ts';
 import { validateScenario } from '../src/sim/scenario.ts';
 import type { HeldPagesView } from '../src/sim/simulator.ts';
 import { checkAccounting } from './_sim_accounting.ts';
 
-await loadCore();
 
 test('actors_follow_migration_in_every_layout: ring, slots and set stay exact under reclaim and compaction', () => {
   const spec = validateScenario({

@@ -5,12 +5,11 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createSimAllocator, loadCore, type CoreSimAllocator } from '../src/sim/machine.ts';
+import { createSimAllocator, type CoreSimAllocator } from '../src/sim/machine.ts';
 import { applyOverrides, loadScenario, runScenario } from '../src/sim/run.ts';
 import type { HeldPagesView, SimResult } from '../src/sim/simulator.ts';
 import { checkAccounting, type Run } from './_sim_accounting.ts';
 
-await loadCore();
 
 const memo = new Map<string, Run>();
 /** A seeded run, kept with its allocator and what its actors hold at the end (for the accounting checks). */

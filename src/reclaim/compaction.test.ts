@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { rig, Task, fillTo } from './_test_machine.ts';
+import { rig, Task, fillTo } from '../../test/_pressure_rig.ts';
 import { GFP_KERNEL, __GFP_COMP } from '../gfp/bits.ts';
 import { processContext } from '../alloc/context.ts';
 import { COMPACT_DEFERRED, COMPACT_SKIPPED } from './compaction.ts';
