@@ -151,6 +151,10 @@ export class LabyrinthPressure implements PressureMachinery {
     return ctx;
   }
 
+  kswapdRunningSinceNs(): number {
+    return this.p?.kswapd[0]?.runningSinceNs ?? -1;
+  }
+
   counters(): Record<string, number> {
     return this.p ? this.p.counters() : {};
   }
