@@ -6,7 +6,7 @@
 import { ALLOC_CMA } from '../gfp/alloc_flags.ts';
 import { MAX_NR_ZONES, MAX_ORDER } from '../mm/constants.ts';
 import { Z_BOOST, Z_FLAGS, ZONE_RECLAIM_ACTIVE } from '../mm/memmap.ts';
-import { ORDER_MASK, PG_buddy, PG_exclusive, PG_lru, PG_reserved } from '../mm/page_flags.ts';
+import { ORDER_MASK, PG_buddy, PG_exclusive, PG_lru, PG_reserved, PG_tail } from '../mm/page_flags.ts';
 import { zoneWatermarkOk } from '../zone/watermark.ts';
 import type { PageAllocator } from './page_alloc.ts';
 import {
@@ -127,7 +127,11 @@ export class CorePort implements PageAllocatorPort {
   /** Labyrinth (issue 5): exclusive pages (and every tail of an exclusive compound block) never move. */
   pageIsUnmovable(pfn: number): boolean {
     const flags = this.pa.mm.flags;
-    if ((flags[pfn]! & PG_exclusive) !== 0) return true;
+    const f = flags[pfn]!;
+    if ((f & PG_exclusive) !== 0) return true;
+    // An exclusive block of order > 0 is always compound (ExclusivePages.allocate asks __GFP_COMP, and the core
+    // refuses to split it), so a page that is neither exclusive nor a compound tail is in no exclusive block.
+    if ((f & PG_tail) === 0) return false;
     // a compound tail (PG_tail 0x08) keeps its head pfn in `next`; the port sees flags only, so scan back
     // to the aligned head within MAX_ORDER
     for (let o = 1; o < MAX_ORDER; o++) {
