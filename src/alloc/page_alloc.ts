@@ -50,6 +50,7 @@ const { EV_ALLOC_CALLS, NR_FREE_LISTS, NR_LOWORDER_PCP_LISTS, Z_NR_FREE_MT, EV_A
   Z_MANAGED, Z_NODE, Z_NR_FREE, Z_NR_FREE_PAGES, Z_NR_RESERVED_HIGHATOMIC, Z_PCP_BATCH, Z_PCP_HIGH, Z_PRESENT,
   Z_SPANNED, Z_START_PFN, Z_STRIDE, Z_TYPE, Z_WMARK, ZE_NUMA_FOREIGN, ZE_NUMA_HIT, ZE_NUMA_LOCAL, ZE_NUMA_MISS,
   ZE_NUMA_OTHER, ZONE_BOOSTED_WATERMARK } = _MM;
+const { CPU_EV_FOLD_AT } = _MM;
 const { MT_SHIFT, ORDER_MASK, PG_buddy, PG_exclusive, PG_head, PG_lru, PG_pcp, PG_reserved, PG_tail } = _PF;
 
 // ---------------------------------------------------------------------------------------------
@@ -392,7 +393,8 @@ export class PageAllocator {
    */
   alloc_pages(gfp: number, order: number, cpu = 0): number {
     const m = this.mm;
-    m.ev[EV_ALLOC_CALLS] += 1;
+    // alloc_calls: a fast-path success counts it in the CPU's counters (allocatedOrder0/allocatedHigh),
+    // anything else in allocPages
     if ((gfp & __GFP_EXCL) === 0 && this.fast) {
       if (order === 0) {
         // the order-0 pcp fast path: the same steps as below, in code V8 inlines
@@ -402,7 +404,7 @@ export class PageAllocator {
           const mt = m.ints[H_MOBILITY_DISABLED] !== 0 ? 0 : (gfp & 0x18) >>> 3;
           const pfn = this.rmqueueOrder0Fast(z, hz, mt, cpu);
           if (pfn >= 0) {
-            this.allocatedOrder0(pfn, z, mt);
+            this.allocatedOrder0(pfn, z, mt, cpu);
             if (m.tracer !== null) m.tracer.pageAlloc(pfn, 0, gfp, mt);
             return pfn;
           }
@@ -444,7 +446,7 @@ export class PageAllocator {
       ? this.rmqueuePcpHighFast(z, hz, mt, order, cpu)
       : this.rmqueueBuddyFast(z, hz, mt, order);
     if (pfn < 0) return -1;
-    this.allocatedHigh(pfn, z, order, gfp, mt);
+    this.allocatedHigh(pfn, z, order, gfp, mt, cpu);
     if (m.tracer !== null) m.tracer.pageAlloc(pfn, order, gfp, mt);
     return pfn;
   }
@@ -559,19 +561,22 @@ export class PageAllocator {
    * the NUMA counters, ZONE_BOOSTED_WATERMARK, prep_new_page (with prep_compound_page for __GFP_COMP).
    * @kernel mm/page_alloc.c rmqueue, zone_statistics, prep_new_page
    */
-  private allocatedHigh(pfn: number, z: number, order: number, gfp: number, mt: number): void {
+  private allocatedHigh(pfn: number, z: number, order: number, gfp: number, mt: number, cpu: number): void {
     const m = this.mm;
-    const ev = m.ev;
-    ev[EV_PGALLOC + this.zoneType[z]!] += 1 << order;
-    ev[this.evNumaHit[z]!] += 1;
-    ev[this.evNumaLocal[z]!] += 1;
+    const ints = m.ints;
+    // alloc_calls, pgalloc, numa_hit, numa_local: one per-CPU counter (MemMap.eventTotals sums them)
+    const ci = m.cpuEvBase + cpu * m.cpuEvStride + z * MAX_ORDER + order;
+    const cv = ints[ci]! + 1;
+    ints[ci] = cv;
+    if (cv === CPU_EV_FOLD_AT) m.foldCpuEvents(cpu);
     if ((m.ints[m.zoneBase + z * Z_STRIDE + Z_FLAGS]! & ZONE_BOOSTED_WATERMARK) !== 0) this.clearBoosted(z);
     this.prepNewPage(pfn, order, gfp, mt);
   }
 
-  /** alloc_pages after the fast path declined (EV_ALLOC_CALLS already counted). */
+  /** alloc_pages after the fast path declined. */
   private allocPages(gfp: number, order: number, cpu: number): number {
     const m = this.mm;
+    m.ev[EV_ALLOC_CALLS] += 1;
     if (order >= MAX_ORDER || order < 0) return this.fail(FAIL_ORDER, gfp, order, -1, -1);
     if ((gfp & __GFP_EXCL) !== 0) return this.fail(FAIL_EXCL_NEEDS_KEY, gfp, order, -1, -1);
     const mt = m.ints[H_MOBILITY_DISABLED] !== 0 ? 0 : (gfp & 0x18) >>> 3;
@@ -623,18 +628,19 @@ export class PageAllocator {
   }
 
   /**
-   * The rest of rmqueue and get_page_from_freelist for a page rmqueueOrder0Fast took: pgalloc and
-   * the NUMA counters, ZONE_BOOSTED_WATERMARK, then prep_new_page (refcount 1, order byte, owner 0,
-   * a fresh generation, no flags).
+   * The rest of rmqueue and get_page_from_freelist for a page rmqueueOrder0Fast took: alloc_calls,
+   * pgalloc and the NUMA counters (one per-CPU counter), ZONE_BOOSTED_WATERMARK, then prep_new_page
+   * (refcount 1, order byte, owner 0, a fresh generation, no flags).
    * @kernel mm/page_alloc.c rmqueue, zone_statistics, prep_new_page
    */
-  private allocatedOrder0(pfn: number, z: number, mt: number): void {
+  private allocatedOrder0(pfn: number, z: number, mt: number, cpu: number): void {
     const m = this.mm;
-    const ev = m.ev;
-    ev[EV_PGALLOC + this.zoneType[z]!] += 1;
-    ev[this.evNumaHit[z]!] += 1;
-    ev[this.evNumaLocal[z]!] += 1;
-    if ((m.ints[m.zoneBase + z * Z_STRIDE + Z_FLAGS]! & ZONE_BOOSTED_WATERMARK) !== 0) this.clearBoosted(z);
+    const ints = m.ints;
+    const ci = m.cpuEvBase + cpu * m.cpuEvStride + z * MAX_ORDER;
+    const cv = ints[ci]! + 1;
+    ints[ci] = cv;
+    if (cv === CPU_EV_FOLD_AT) m.foldCpuEvents(cpu);
+    if ((ints[m.zoneBase + z * Z_STRIDE + Z_FLAGS]! & ZONE_BOOSTED_WATERMARK) !== 0) this.clearBoosted(z);
     const sw = m.seqWords;
     const step = m.seqStep;
     let seq = (sw[m.seqIdx]! + step) | 0;
@@ -930,7 +936,12 @@ export class PageAllocator {
       return;
     }
     m.order[pfn] = mt << MT_SHIFT;
-    m.ev[EV_PGFREE] += 1;
+    const ints = m.ints;
+    // pgfree in the CPU's counter (MemMap.eventTotals sums them)
+    const ci = m.cpuEvBase + cpu * m.cpuEvStride + m.cpuEvFreeOff;
+    const cv = ints[ci]! + 1;
+    ints[ci] = cv;
+    if (cv === CPU_EV_FOLD_AT) m.foldCpuEvents(cpu);
     // list_add to the pcp list (order 0: pindex = mt), PG_pcp
     const slot = z * this.nrCpus + cpu;
     const head = m.pcpSentBase + slot * NR_PCP_LISTS + mt;
@@ -942,7 +953,6 @@ export class PageAllocator {
     prev[first] = pfn;
     next[head] = pfn;
     m.flags[pfn] = PG_pcp;
-    const ints = m.ints;
     const pb = m.pcpBase + slot * P_STRIDE;
     const count = (ints[pb + P_COUNT] += 1);
     // nr_pcp_high (free_high is never set for order 0)
@@ -992,7 +1002,7 @@ export class PageAllocator {
   private freeThePage(pfn: number, order: number, cpu: number): void {
     this.freePagesPrepare(pfn, order);
     if (pcpAllowedOrder(order, this.pcpThp)) this.freeUnrefPage(pfn, order, cpu);
-    else this.freePagesOk(pfn, order);
+    else this.freePagesOk(pfn, order, cpu);
   }
 
   /** Clear the block's descriptor state; fire mm_page_free. @kernel mm/page_alloc.c free_pages_prepare */
@@ -1030,7 +1040,7 @@ export class PageAllocator {
   }
 
   /** @kernel mm/page_alloc.c __free_pages_ok */
-  private freePagesOk(pfn: number, order: number): void {
+  private freePagesOk(pfn: number, order: number, cpu: number): void {
     const m = this.mm;
     const z = m.pageZone(pfn);
     const zl = m.zoneLock;
@@ -1038,7 +1048,12 @@ export class PageAllocator {
     const mt = m.pbmt[pfn >>> pageblock_order]!;
     freeOnePage(m, pfn, z, order, mt, FPI_NONE);
     if (zl !== null) zl.unlock(z);
-    m.ev[EV_PGFREE] += 1 << order;
+    // pgfree in the CPU's counter
+    const ints = m.ints;
+    const ci = m.cpuEvBase + cpu * m.cpuEvStride + m.cpuEvFreeOff + order;
+    const cv = ints[ci]! + 1;
+    ints[ci] = cv;
+    if (cv === CPU_EV_FOLD_AT) m.foldCpuEvents(cpu);
   }
 
   /**
@@ -1495,7 +1510,7 @@ export class PageAllocator {
   /** vm event counters this layer moves, with /proc/vmstat names. */
   vmEvents(): Record<string, number> {
     const m = this.mm;
-    const ev = m.ev;
+    const ev = m.eventTotals();
     const out: Record<string, number> = {};
     const zn = ['dma', 'dma32', 'normal', 'movable', 'device'];
     for (let i = 0; i < MAX_NR_ZONES; i++) out[`pgalloc_${zn[i]}`] = ev[EV_PGALLOC + i]!;
@@ -1516,7 +1531,7 @@ export class PageAllocator {
   /** Per-zone NUMA counters (zoneinfo prints them per zone). */
   zoneNumaStats(z: number): { numa_hit: number; numa_miss: number; numa_foreign: number; numa_interleave: number; numa_local: number; numa_other: number } {
     const m = this.mm;
-    const ev = m.ev;
+    const ev = m.eventTotals();
     return {
       numa_hit: ev[m.zev(z, ZE_NUMA_HIT)]!, numa_miss: ev[m.zev(z, ZE_NUMA_MISS)]!,
       numa_foreign: ev[m.zev(z, ZE_NUMA_FOREIGN)]!, numa_interleave: 0,
@@ -1526,7 +1541,7 @@ export class PageAllocator {
 
   /** Labyrinth counters: alloc_pages calls, failures, slow-path entries, fallbacks. */
   labyrinthCounters(): { allocCalls: number; allocFail: number; slowpath: number } {
-    const ev = this.mm.ev;
+    const ev = this.mm.eventTotals();
     return { allocCalls: ev[EV_ALLOC_CALLS]!, allocFail: ev[EV_ALLOC_FAIL]!, slowpath: ev[EV_ALLOC_SLOWPATH]! };
   }
 
