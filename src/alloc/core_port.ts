@@ -6,8 +6,8 @@
  */
 import { ALLOC_CMA } from '../gfp/alloc_flags.ts';
 import { MAX_NR_ZONES, MAX_ORDER } from '../mm/constants.ts';
-import { Z_BOOST } from '../mm/memmap.ts';
-import { ORDER_MASK, PG_buddy, PG_exclusive, PG_reserved } from '../mm/page_flags.ts';
+import { Z_BOOST, Z_FLAGS, ZONE_RECLAIM_ACTIVE } from '../mm/memmap.ts';
+import { ORDER_MASK, PG_buddy, PG_exclusive, PG_lru, PG_reserved } from '../mm/page_flags.ts';
 import { zoneWatermarkOk } from '../zone/watermark.ts';
 import {
   PAGE_STATE_ALLOCATED, PAGE_STATE_FREE, PAGE_STATE_RESERVED, gfpMigratetypeOf, gfpZoneX86,
@@ -81,6 +81,12 @@ class CoreZone implements PressureZone {
   get freePcp(): number { return this.pa.freePcp(this.slot); }
   get watermarkBoost(): number { return this.pa.mm.ints[this.boostIdx]!; }
   set watermarkBoost(v: number) { this.pa.mm.ints[this.boostIdx] = v; }
+  /** @kernel mm/vmscan.c update_reclaim_active: set_bit / clear_bit ZONE_RECLAIM_ACTIVE */
+  setReclaimActive(on: boolean): void {
+    const i = this.pa.mm.zf(this.slot, Z_FLAGS);
+    if (on) this.pa.mm.ints[i] |= ZONE_RECLAIM_ACTIVE;
+    else this.pa.mm.ints[i] &= ~ZONE_RECLAIM_ACTIVE;
+  }
   get nrReservedHighatomic(): number { return this.pa.zoneGauges(this.slot).nrReservedHighatomic; }
   lowmemReserve(hz: number): number { return this.reserve[Math.min(hz, MAX_NR_ZONES - 1)] ?? 0; }
   nrFree(order: number): number { return this.pa.nrFree(this.slot, order); }
@@ -138,6 +144,12 @@ export class CorePort implements PageAllocatorPort {
     return this.pa.takeFreeBlock(pfn, order);
   }
   splitPage(pfn: number, order: number): void { if (order > 0) this.pa.split_page(pfn, order); }
+  /** @kernel include/linux/page-flags.h SetPageLRU / ClearPageLRU (folio_add_lru, folio_isolate_lru) */
+  setPageLru(pfn: number, on: boolean): void {
+    const flags = this.pa.mm.flags;
+    if (on) flags[pfn] |= PG_lru;
+    else flags[pfn] &= ~PG_lru;
+  }
   /** Labyrinth (issue 5): exclusive pages (and every tail of an exclusive compound block) never move. */
   pageIsUnmovable(pfn: number): boolean {
     const flags = this.pa.mm.flags;

@@ -333,6 +333,8 @@ export class Compactor {
     const h = lru.handleOf[src]!;
     lru.migrateIsolated(src, dst);
     const user = h >= 0 ? lru.userOf(h) : 0;
+    this.r.port.setPageLru?.(src, false);
+    this.r.port.setPageLru?.(dst, true);
     this.r.port.freePages(src, 0);
     const owner = user ? this.r.owners[user] : undefined;
     if (owner?.moved && h >= 0) owner.moved(src, dst, 0, h);

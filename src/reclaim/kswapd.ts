@@ -133,8 +133,14 @@ export class Kswapd {
     this.step();
   }
 
+  /** @kernel mm/vmscan.c set_reclaim_active / clear_reclaim_active: the eligible zones of the node */
+  private reclaimActive(on: boolean): void {
+    for (const z of this.zones()) if (z.zoneIdx <= this.hz && z.managed > 0) z.setReclaimActive?.(on);
+  }
+
   private restart(): void {
     const sc = this.sc!;
+    this.reclaimActive(true);
     sc.priority = DEF_PRIORITY;
     sc.mayWritepage = this.nrBoostReclaim === 0;
     sc.maySwap = this.nrBoostReclaim === 0;
@@ -186,6 +192,7 @@ export class Kswapd {
   private finish(loopEnded: boolean): void {
     const sc = this.sc!;
     if (loopEnded && !sc.nrReclaimed) this.r.kswapdFailures[this.node]! += 1;
+    this.reclaimActive(false);
     if (this.boosted) {
       let i = 0;
       for (const z of this.zones()) {

@@ -44,6 +44,11 @@ export interface PressureZone extends WatermarkZoneView {
   watermarkBoost: number;
   /** pages on this zone's per-CPU lists (free_pcp) */
   readonly freePcp: number;
+  /**
+   * ZONE_RECLAIM_ACTIVE: kswapd sets it on the zones it balances and clears it when balance_pgdat ends; while it
+   * is set the per-CPU lists of the zone hold at most 4 × batch pages (nr_pcp_high). Absent: no per-CPU lists.
+   */
+  setReclaimActive?(on: boolean): void;
 }
 
 /** Page states the compaction scanners distinguish. */
@@ -89,6 +94,12 @@ export interface PageAllocatorPort {
    * exclusive page (PG_exclusive). Compaction and the LRU refuse such pages. Absent: no such pages.
    */
   pageIsUnmovable?(pfn: number): boolean;
+  /**
+   * PG_lru on the head page of an allocated block: set while the block is on an LRU list, cleared before it is
+   * freed. The allocator reads it when a fallback steal counts the movable pages of a pageblock
+   * (move_freepages_block's num_movable), which decides whether the whole block changes owner. Absent: not tracked.
+   */
+  setPageLru?(pfn: number, on: boolean): void;
   /** The core's invariant walk; throws on a violation. */
   verify?(): void;
 }

@@ -113,6 +113,7 @@ export class Reclaimer {
       throw new LruError('LRU_EXCLUSIVE', `Cannot put pfn ${pfn} on an LRU list: because it is an exclusive page, never reclaimed or migrated`);
     }
     const h = this.lru.add(pfn, order, kind, dirty, user);
+    this.port.setPageLru?.(pfn, true);
     if (this.lru.flags[pfn]! & LF_DIRTY) this.nrDirty += 1 << order;
     return h;
   }
@@ -124,6 +125,7 @@ export class Reclaimer {
     if (f & LF_DIRTY) this.nrDirty -= nr;
     if (f & LF_WRITEBACK) this.nrWriteback -= nr;
     this.lru.remove(pfn);
+    this.port.setPageLru?.(pfn, false);
   }
 
   get swapAvailable(): boolean { return this.opts.swapPages - this.swapUsed > 0; }
@@ -352,6 +354,7 @@ export class Reclaimer {
     if (h >= 0) lru.evictHandle(h, how);
     lru.handleOf[pfn] = -1;
     lru.flags[pfn] = 0;
+    this.port.setPageLru?.(pfn, false);
     this.port.freePages(pfn, order);
     if (owner && h >= 0) owner.reclaimed(pfn, order, h);
     void nr;

@@ -16,7 +16,7 @@ import {
 } from '../zone/watermark.ts';
 import { formatGfp, gfpToAllocFlags, resolveLayout, type GfpContext } from '../gfp/index.ts';
 import { gfpBitsFor, type GfpBits } from './_gfp_era.ts';
-import { atLeast, parseKernelVersion, type KernelVersion } from './kernel_version.ts';
+import { atLeast, parseKernelVersion, type KernelVersion } from '../gfp/version.ts';
 import { reportPageKb, type ParsedReport, type ReportZone } from './parse.ts';
 
 /** Stable verdict kinds (also the `verdict.kind` of --json). */
@@ -277,7 +277,7 @@ export function explainReport(rep: ParsedReport, opts: ExplainOptions = {}): Exp
     }
   }
   const rules: WatermarkRules = atLeast(v, 6, 3) ? 'v6.3' : atLeast(v, 4, 4) ? 'v6.1' : 'v2.6';
-  let version = kernelText !== null && v.text === kernelText.trim() ? kernelText : `${v.major}.${v.minor}`;
+  let version = kernelText !== null && v.raw === kernelText.trim() ? v.release : `${v.major}.${v.minor}`;
   try { resolveLayout(version); } catch { version = `${v.major}.${v.minor}`; }
   const bits = gfpBitsFor(version);
   const { flags, names: flagNames } = slowPathFlags(rep, version, bits, notes);

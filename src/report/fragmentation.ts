@@ -9,7 +9,7 @@
 import { BadInputError } from '../errors.ts';
 import { parseBuddyinfo } from '../stats/buddyinfo.ts';
 import { parsePagetypeinfo } from '../stats/pagetypeinfo.ts';
-import { atLeast, parseKernelVersion } from './kernel_version.ts';
+import { atLeast, parseKernelVersion } from '../gfp/version.ts';
 import { parseReports } from './parse.ts';
 
 /** struct contig_page_info */

@@ -2,7 +2,7 @@
  * Builds the allocator a simulation runs on, from a scenario's machine (size, CPUs, kernel, vm tunables): the
  * zone layout of src/zone/setup.ts and the core PageAllocator (src/alloc/page_alloc.ts), behind SimAllocator.
  */
-import { computeZoneSetup, machineFromMem, type MachineOptions } from '../zone/setup.ts';
+import { computeZoneSetup, machineFromMem, machineFromZoneSizes, type MachineOptions } from '../zone/setup.ts';
 import { MAX_ORDER, MIGRATE_TYPES, PAGE_SIZE, pageblock_nr_pages, pageblock_order } from '../mm/constants.ts';
 import { renderWarnAlloc, type MemInfoZone, type ShowMemInput } from '../report/warn_alloc.ts';
 import type { FailedRequest, SimAllocator, SimZoneInfo } from './machinery.ts';
@@ -222,7 +222,7 @@ export function createSimAllocator(machine: MachineSpecInput): CoreSimAllocator 
   if (t['vm.watermark_scale_factor'] !== undefined) o.watermarkScaleFactor = t['vm.watermark_scale_factor'];
   if (t['vm.watermark_boost_factor'] !== undefined) o.watermarkBoostFactor = t['vm.watermark_boost_factor'];
   if (t['vm.percpu_pagelist_high_fraction'] !== undefined) o.percpuPagelistHighFraction = t['vm.percpu_pagelist_high_fraction'];
-  const spec = machineFromMem(machine.mem, o);
+  const spec = machine.zones ? machineFromZoneSizes(machine.zones, o) : machineFromMem(machine.mem, o);
   // Untouched min_free_kbytes: the watermarks a freshly booted kernel has (sized before init memory was freed);
   // a written value recomputes them from the final managed counts (linux-6.1-qemu and -atomic READMEs).
   const setup = computeZoneSetup(spec, { boot: t['vm.min_free_kbytes'] === undefined });

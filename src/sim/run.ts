@@ -43,7 +43,7 @@ export function loadScenario(nameOrFile: string | undefined): ScenarioSpec {
 
 export function applyOverrides(spec: ScenarioSpec, o: RunOverrides): ScenarioSpec {
   const s = structuredClone(spec);
-  if (o.mem !== undefined) s.machine.mem = o.mem;
+  if (o.mem !== undefined) { s.machine.mem = o.mem; delete s.machine.zones; }
   if (o.kernel !== undefined) s.machine.kernel = o.kernel;
   if (o.cpus !== undefined) s.machine.cpus = o.cpus;
   if (o.duration !== undefined) {

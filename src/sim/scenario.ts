@@ -4,7 +4,7 @@
  * (docs/scenarios.md documents every field).
  */
 import { BadInputError } from '../errors.ts';
-import { parseMemSize } from '../zone/setup.ts';
+import { parseMemSize, type ZoneSizeInput } from '../zone/setup.ts';
 
 /** When a scenario does not say: the embedded default machine (1 GiB, 2 CPUs, Debian 6.1 defaults). */
 export const DEFAULT_MACHINE: MachineSpecInput = { mem: '1G', cpus: 2, kernel: '6.1', tunables: {} };
@@ -18,6 +18,11 @@ export interface MachineSpecInput {
   kernel: string;
   /** vm sysctls by their /proc/sys name: `vm.min_free_kbytes`, `vm.watermark_scale_factor`, … */
   tunables: Record<string, number>;
+  /**
+   * A real machine's zones as its /proc/zoneinfo prints them (start_pfn, spanned, present, managed), instead of
+   * the qemu `pc` layout of `mem`; `managedAtBoot` sizes the boot watermarks. `--mem` drops them.
+   */
+  zones?: ZoneSizeInput[];
 }
 
 /**
@@ -169,6 +174,7 @@ export function validateScenario(input: unknown): ScenarioSpec {
   const machine = { ...DEFAULT_MACHINE, ...(s.machine ?? {}) };
   machine.tunables = { ...(s.machine?.tunables ?? {}) };
   parseSize(machine.mem);
+  if (machine.zones !== undefined && (!Array.isArray(machine.zones) || machine.zones.length === 0)) bad('"machine.zones" must be a non-empty array of zones');
   if (!Number.isInteger(machine.cpus) || machine.cpus < 1 || machine.cpus > 256) bad('"machine.cpus" must be an integer 1..256');
   for (const k of Object.keys(machine.tunables)) if (!(k in TUNABLES)) bad(`tunable "${k}" is not one of ${Object.keys(TUNABLES).join(', ')}`);
   const extfrag = machine.tunables['vm.extfrag_threshold'];

@@ -451,6 +451,7 @@ export function simulate(spec: ScenarioSpec, alloc: SimAllocator, opts: Simulate
   const freeOne = (a: ActorRun, pfn: number, order: number): void => {
     frees++;
     if (a.task) { freeExcl(a, pfn, order); return; }
+    // off the LRU (or the movable registry) first: PG_lru is cleared before a page is freed
     if (a.index) a.index.delete(pfn);
     if (a.onLru) pressure!.lruRemove(pfn, order);
     else if (a.movableReg) pressure!.movableRemove!(pfn, order);

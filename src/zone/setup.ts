@@ -262,6 +262,19 @@ export function machineFromMem(mem: string | number, o: MachineOptions = {}): Ma
 
 const ZONE_IDX_BY_NAME: Record<string, number> = { DMA: 0, DMA32: 1, Normal: 2, Movable: 3, Device: 4 };
 
+/** One zone's sizes as /proc/zoneinfo prints them; `managedAtBoot` = managed when the boot watermarks were sized. */
+export interface ZoneSizeInput {
+  node?: number;
+  /** Printed zone name: DMA, DMA32, Normal, Movable, Device */
+  zone: string;
+  startPfn?: number;
+  spanned: number;
+  present: number;
+  managed?: number;
+  /** Managed pages before init memory was freed (boot watermarks); default: managed. */
+  managedAtBoot?: number;
+}
+
 /**
  * A machine with the zones of a real /proc/zoneinfo: same nodes, zones, start_pfn, spanned, present and managed.
  * Unless given, min_free_kbytes is what the kernel would compute for these managed counts (the square root,
@@ -269,18 +282,28 @@ const ZONE_IDX_BY_NAME: Record<string, number> = { DMA: 0, DMA32: 1, Normal: 2, 
  */
 export function machineFromZoneinfo(src: string | Zoneinfo, o: MachineOptions = {}): MachineSpec {
   const info = typeof src === 'string' ? parseZoneinfo(src) : src;
+  return machineFromZoneSizes(info.zones, o);
+}
+
+/** A machine from per-zone sizes (machineFromZoneinfo's input, or a scenario's `machine.zones`). */
+export function machineFromZoneSizes(input: readonly ZoneSizeInput[], o: MachineOptions = {}): MachineSpec {
   const zones: ZoneSpec[] = [];
   const nodes = new Set<number>();
-  for (const z of info.zones) {
+  for (const z of input) {
     const zi = ZONE_IDX_BY_NAME[z.zone];
     if (zi === undefined) throw new BadInputError('ZONEINFO_UNKNOWN_ZONE', `Cannot model zone "${z.zone}": only x86_64 zones (DMA, DMA32, Normal, Movable, Device) are supported`);
-    if (z.present > z.spanned || (z.managed ?? z.present) > z.present) {
+    const sizes = [z.spanned, z.present, z.managed ?? z.present, z.managedAtBoot ?? z.managed ?? z.present, z.startPfn ?? 0];
+    if (sizes.some((n) => !Number.isInteger(n) || n < 0)) {
+      throw new BadInputError('ZONEINFO_BAD_SIZES', `Cannot model zone ${z.zone}: start_pfn, spanned, present and managed must be whole numbers ≥ 0`);
+    }
+    if (z.present > z.spanned || (z.managed ?? z.present) > z.present || (z.managedAtBoot ?? 0) > z.present) {
       throw new BadInputError('ZONEINFO_BAD_SIZES', `Cannot model zone ${z.zone}: needs managed <= present <= spanned`);
     }
-    nodes.add(z.node);
-    zones.push({
-      node: z.node, zoneIdx: zi, startPfn: z.startPfn ?? 0, spanned: z.spanned, present: z.present, managed: z.managed ?? z.present,
-    });
+    const node = z.node ?? 0;
+    nodes.add(node);
+    const spec: ZoneSpec = { node, zoneIdx: zi, startPfn: z.startPfn ?? 0, spanned: z.spanned, present: z.present, managed: z.managed ?? z.present };
+    if (z.managedAtBoot !== undefined) spec.managedAtBoot = z.managedAtBoot;
+    zones.push(spec);
   }
   // make every node list all zones in zone_type order
   const full: ZoneSpec[] = [];
