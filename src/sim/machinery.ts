@@ -87,7 +87,7 @@ export interface PressureContext {
   alloc: SimAllocator;
   rng: Rng;
   /** Machine-speed parameters of the scenario (reclaim throughput, I/O latency). */
-  speed: { reclaimPagesPerSec?: number; ioLatencyUs?: number };
+  speed: { reclaimPagesPerSec?: number; ioLatencyUs?: number; migrateUsPerPage?: number };
   /** The scenario's vm sysctls; the machinery reads those that are its own (vm.extfrag_threshold). */
   tunables?: Readonly<Record<string, number>>;
 }

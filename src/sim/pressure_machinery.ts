@@ -43,7 +43,9 @@ export class LabyrinthPressure implements PressureMachinery {
     }
     const reclaim = { ...this.opts.reclaim };
     const extfrag = ctx.tunables?.['vm.extfrag_threshold'];
-    const compaction = extfrag === undefined ? this.opts.compaction : { ...this.opts.compaction, extfragThreshold: extfrag };
+    const compaction = { ...this.opts.compaction };
+    if (extfrag !== undefined) compaction.extfragThreshold = extfrag;
+    if (ctx.speed.migrateUsPerPage) compaction.migrateNsPerPage = ctx.speed.migrateUsPerPage * 1000;
     if (ctx.speed.reclaimPagesPerSec) reclaim.scanNsPerPage = 1e9 / ctx.speed.reclaimPagesPerSec;
     if (ctx.speed.ioLatencyUs) reclaim.ioLatencyNs = ctx.speed.ioLatencyUs * 1000;
     const p = new Pressure(port, ctx.clock, { ...this.opts, reclaim, compaction });

@@ -34,6 +34,8 @@ export interface MachineSpeed {
   reclaimPagesPerSec?: number;
   /** Latency of one writeback or swap I/O, microseconds. */
   ioLatencyUs?: number;
+  /** Cost of migrating one page in compaction (unmap, TLB flush, copy, remap), microseconds. Default 1.5. */
+  migrateUsPerPage?: number;
 }
 
 /** The execution context of an actor's requests. softirq = atomic (never sleeps); process = may sleep. */
