@@ -181,15 +181,23 @@ export class Compactor {
     return 1000 - Math.floor((1000 + Math.floor((freePages * 1000) / requested)) / freeBlocksTotal);
   }
 
-  /** __compact_finished's "is a suitable page free?" */
-  private suitablePageFree(z: PressureZone, order: number, migratetype: number): boolean {
-    for (let o = order; o < MAX_ORDER; o++) {
+  /**
+   * __compact_finished's "is a suitable page free?": a block of the request's migratetype, or one a fallback may
+   * steal (find_suitable_fallback with only_stealable: can_steal_fallback allows blocks of order ≥
+   * pageblock_order / 2, and any order for unmovable and reclaimable requests). A non-movable request in sync
+   * mode first finishes the pageblock the migration scanner is in.
+   */
+  private suitablePageFree(z: PressureZone, cc: CompactControl, migratePfn: number): boolean {
+    const migratetype = cc.migratetype;
+    for (let o = cc.order; o < MAX_ORDER; o++) {
       if (z.nrFree(o) === 0) continue;
       if (z.freeListNonEmpty(o, migratetype)) return true;
-      // a fallback steal would succeed: movable requests take any pageblock; others when a whole block is free
+      const canSteal = o >= (pageblock_order >> 1) || migratetype === MIGRATE_UNMOVABLE || migratetype === MIGRATE_RECLAIMABLE;
+      if (!canSteal) continue;
       for (let mt = 0; mt < MIGRATE_PCPTYPES; mt++) {
         if (mt === migratetype || !z.freeListNonEmpty(o, mt)) continue;
-        if (migratetype === MIGRATE_MOVABLE || o >= pageblock_order) return true;
+        if (migratetype === MIGRATE_MOVABLE) return true;
+        return cc.mode === 'async' || (migratePfn & (pageblock_nr_pages - 1)) === 0;
       }
     }
     return false;
@@ -309,7 +317,7 @@ export class Compactor {
       }
       // __compact_finished
       if (migratePfn >= freePfn) result = cc.wholeZone ? COMPACT_COMPLETE : COMPACT_PARTIAL_SKIPPED;
-      else if (cc.order !== -1 && this.suitablePageFree(z, cc.order, cc.migratetype)) result = COMPACT_SUCCESS;
+      else if (cc.order !== -1 && this.suitablePageFree(z, cc, migratePfn)) result = COMPACT_SUCCESS;
     }
     // release_freepages
     for (const pfn of freeList) port.freePages(pfn, 0);
