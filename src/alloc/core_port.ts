@@ -1,48 +1,24 @@
 /**
  * The core allocator (src/alloc/page_alloc.ts, issue 3) seen through PageAllocatorPort, so kswapd, reclaim,
  * compaction and the sleeping slow path run on the real buddy allocator, its per-CPU lists, fallback stealing and
- * watermark boost. Declared structurally (as src/sim/machine.ts does) so this file type-checks whichever core
- * revision is present; the layout constants it needs are passed in (defaults: src/mm's own constants).
+ * watermark boost.
  */
 import { ALLOC_CMA } from '../gfp/alloc_flags.ts';
 import { MAX_NR_ZONES, MAX_ORDER } from '../mm/constants.ts';
 import { Z_BOOST, Z_FLAGS, ZONE_RECLAIM_ACTIVE } from '../mm/memmap.ts';
 import { ORDER_MASK, PG_buddy, PG_exclusive, PG_lru, PG_reserved } from '../mm/page_flags.ts';
 import { zoneWatermarkOk } from '../zone/watermark.ts';
+import type { PageAllocator } from './page_alloc.ts';
 import {
   PAGE_STATE_ALLOCATED, PAGE_STATE_FREE, PAGE_STATE_RESERVED, gfpMigratetypeOf, gfpZoneX86,
   type PageAllocatorPort, type PressureZone,
 } from '../reclaim/port.ts';
 
-/** The part of the core's PageAllocator this port uses. */
-export interface CoreAllocatorLike {
-  readonly nrZones: number;
-  readonly nrNodes: number;
-  readonly mm: { readonly flags: Uint8Array; readonly order: Uint8Array; readonly ints: Int32Array; zf(z: number, field: number): number };
-  hooks: {
-    wakeAllKswapds?(order: number, gfp: number, highestZoneIdx: number): void;
-    wakeupKswapd?(zone: number, order: number, highestZoneIdx: number): void;
-    pfmemallocFlags?(gfp: number): number;
-  };
-  zone(z: number): { type: number; node: number; startPfn: number; endPfn: number; present: number; managed: number };
-  nrFree(z: number, order: number): number;
-  nrFreeMt(z: number, order: number, mt: number): number;
-  nrFreePages(z: number): number;
-  freePcp(z: number): number;
-  zoneGauges(z: number): { nrReservedHighatomic: number; watermarkBoost: number };
-  watermarks(z: number): { min: number; low: number; high: number; lowmemReserve: number[] };
-  get_page_from_freelist(gfp: number, order: number, allocFlags: number, hz: number, mt: number, cpu: number, node: number): number;
-  __free_pages(pfn: number, order: number, cpu?: number): void;
-  drain_all_pages(): void;
-  unreserve_highatomic_pageblock(highestZoneIdx: number, mt: number, force: boolean, cpu?: number): boolean;
-  split_page(pfn: number, order: number): void;
-  takeFreeBlock(pfn: number, order: number, mt?: number): boolean;
-  pageblockMigratetype(pfn: number): number;
-}
-
-/** Layout constants of the core's memmap (src/mm/memmap.ts, src/mm/page_flags.ts). */
-export interface CoreLayout { Z_BOOST: number; PG_buddy: number; PG_reserved: number; ORDER_MASK: number; PG_exclusive?: number }
-export const DEFAULT_CORE_LAYOUT: CoreLayout = { Z_BOOST, PG_buddy, PG_reserved, ORDER_MASK, PG_exclusive };
+/** The part of the core's PageAllocator this port uses (the real type, narrowed to what the port calls). */
+export type CoreAllocatorLike = Pick<PageAllocator,
+  'nrZones' | 'nrNodes' | 'mm' | 'hooks' | 'zone' | 'nrFree' | 'nrFreeMt' | 'nrFreePages' | 'freePcp' | 'zoneGauges'
+  | 'watermarks' | 'get_page_from_freelist' | '__free_pages' | 'drain_all_pages' | 'unreserve_highatomic_pageblock'
+  | 'split_page' | 'takeFreeBlock' | 'pageblockMigratetype'>;
 
 class CoreZone implements PressureZone {
   readonly node: number;
@@ -58,7 +34,7 @@ class CoreZone implements PressureZone {
   private reserve: number[];
   private readonly boostIdx: number;
 
-  constructor(private readonly pa: CoreAllocatorLike, readonly slot: number, layout: CoreLayout) {
+  constructor(private readonly pa: CoreAllocatorLike, readonly slot: number) {
     const info = pa.zone(slot);
     this.node = info.node;
     this.zoneIdx = info.type;
@@ -69,7 +45,7 @@ class CoreZone implements PressureZone {
     const wm = pa.watermarks(slot);
     this.wmarkMin = wm.min; this.wmarkLow = wm.low; this.wmarkHigh = wm.high;
     this.reserve = wm.lowmemReserve;
-    this.boostIdx = pa.mm.zf(slot, layout.Z_BOOST);
+    this.boostIdx = pa.mm.zf(slot, Z_BOOST);
   }
   /** Re-read watermarks after a sysctl changed them. */
   refresh(): void {
@@ -97,18 +73,16 @@ export class CorePort implements PageAllocatorPort {
   readonly zones: CoreZone[];
   readonly nrNodes: number;
   readonly pa: CoreAllocatorLike;
-  private readonly layout: CoreLayout;
   private readonly zoneOfPfn: (pfn: number) => CoreZone | undefined;
   /** hz and migratetype of the request being served, for unreserve_highatomic_pageblock */
   private lastHz = MAX_NR_ZONES - 1;
   private lastMt = 0;
 
-  constructor(pa: CoreAllocatorLike, layout: CoreLayout = DEFAULT_CORE_LAYOUT) {
+  constructor(pa: CoreAllocatorLike) {
     this.pa = pa;
-    this.layout = layout;
     this.nrNodes = pa.nrNodes;
     this.zones = [];
-    for (let z = 0; z < pa.nrZones; z++) if (pa.zone(z).managed > 0) this.zones.push(new CoreZone(pa, z, layout));
+    for (let z = 0; z < pa.nrZones; z++) if (pa.zone(z).managed > 0) this.zones.push(new CoreZone(pa, z));
     this.zones.sort((a, b) => a.node - b.node || a.zoneIdx - b.zoneIdx);
     const zs = this.zones;
     this.zoneOfPfn = (pfn) => zs.find((z) => pfn >= z.startPfn && pfn < z.endPfn);
@@ -128,13 +102,13 @@ export class CorePort implements PageAllocatorPort {
   pageblockMigratetype(pfn: number): number { return this.pa.pageblockMigratetype(pfn); }
   pageState(pfn: number): number {
     const f = this.pa.mm.flags[pfn];
-    if (f === undefined || (f & this.layout.PG_reserved)) return PAGE_STATE_RESERVED;
-    return (f & this.layout.PG_buddy) ? PAGE_STATE_FREE : PAGE_STATE_ALLOCATED;
+    if (f === undefined || (f & PG_reserved)) return PAGE_STATE_RESERVED;
+    return (f & PG_buddy) ? PAGE_STATE_FREE : PAGE_STATE_ALLOCATED;
   }
   freeOrder(pfn: number): number {
     const f = this.pa.mm.flags[pfn];
-    if (f === undefined || !(f & this.layout.PG_buddy)) return -1;
-    return this.pa.mm.order[pfn]! & this.layout.ORDER_MASK;
+    if (f === undefined || !(f & PG_buddy)) return -1;
+    return this.pa.mm.order[pfn]! & ORDER_MASK;
   }
   /** @kernel mm/page_alloc.c __isolate_free_page: keep the zone above min + the block, at order 0 */
   isolateFreePage(pfn: number, order: number): boolean {
@@ -153,13 +127,12 @@ export class CorePort implements PageAllocatorPort {
   /** Labyrinth (issue 5): exclusive pages (and every tail of an exclusive compound block) never move. */
   pageIsUnmovable(pfn: number): boolean {
     const flags = this.pa.mm.flags;
-    const excl = this.layout.PG_exclusive ?? PG_exclusive;
-    if ((flags[pfn]! & excl) !== 0) return true;
+    if ((flags[pfn]! & PG_exclusive) !== 0) return true;
     // a compound tail (PG_tail 0x08) keeps its head pfn in `next`; the port sees flags only, so scan back
     // to the aligned head within MAX_ORDER
     for (let o = 1; o < MAX_ORDER; o++) {
       const head = pfn & ~((1 << o) - 1);
-      if (head !== pfn && (flags[head]! & excl) !== 0 && (this.pa.mm.order[head]! & this.layout.ORDER_MASK) >= o) return true;
+      if (head !== pfn && (flags[head]! & PG_exclusive) !== 0 && (this.pa.mm.order[head]! & ORDER_MASK) >= o) return true;
     }
     return false;
   }

@@ -1346,6 +1346,11 @@ export class PageAllocator {
     return this.base + pfn * K.PAGE_SIZE;
   }
 
+  /** The direct map's address of pfn 0: page_address(pfn) = pageOffset + pfn * PAGE_SIZE. @kernel PAGE_OFFSET */
+  get pageOffset(): number {
+    return this.base;
+  }
+
   /** The pfn of the page holding address addr. @kernel virt_to_page (as a pfn) */
   virt_to_page(addr: number): number {
     const pfn = Math.floor((addr - this.base) / K.PAGE_SIZE);

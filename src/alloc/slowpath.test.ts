@@ -1,6 +1,6 @@
 /**
  * Scenario tests of the 6.1 slow-path contract, each named after the rule it checks. Machines are small naive-buddy
- * oracles (src/reclaim/_test_machine.ts) so that every rule is checked on exact numbers.
+ * oracles (test/_pressure_rig.ts) so that every rule is checked on exact numbers.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -9,7 +9,7 @@ import {
   __GFP_NOWARN, __GFP_COMP,
 } from '../gfp/bits.ts';
 import { processContext, softirqContext, hardirqContext, SleepInAtomicError } from './context.ts';
-import { rig, Task, fillTo, accounted, RIG_KINDS, type Rig, type RigKind } from '../reclaim/_test_machine.ts';
+import { rig, Task, fillTo, accounted, RIG_KINDS, type Rig, type RigKind } from '../../test/_pressure_rig.ts';
 import { LF_DIRTY } from '../reclaim/lru.ts';
 
 /** Run the clock until `p` settles (the request's Promise resolves in virtual time). */

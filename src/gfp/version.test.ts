@@ -14,6 +14,7 @@ import { resolveLayout } from './resolve.ts';
 import { parseReports } from '../report/parse.ts';
 import { explainReport } from '../report/explain.ts';
 import { fragmentationFromText } from '../report/fragmentation.ts';
+import { applyOverrides, loadScenario } from '../sim/run.ts';
 
 type Want = readonly [number, number, number] | 'reject';
 
@@ -140,7 +141,7 @@ test('garbage is a BadInputError KERNEL_VERSION_SYNTAX with a one-line "Cannot r
   for (const bad of ['banana', '', 'v', '6', 'x.1', '6.1abc', '.6.1', '6..1', 'Linux', 'Linux version', '123.1']) check(bad, 'reject');
 });
 
-test('every caller reads versions the same way: GFP layouts, report replay, fragmentation print format', () => {
+test('every caller reads versions the same way: GFP layouts, report replay, fragmentation print format, simulate --kernel', () => {
   const boot = 'Linux version 6.1.0-56-amd64 (debian-kernel@lists.debian.org) #1 SMP PREEMPT_DYNAMIC Debian 6.1.192-2';
   assert.equal(resolveLayout(boot).layout.id, resolveLayout('6.1').layout.id);
   assert.equal(resolveLayout('5.13.x').layout.id, resolveLayout('5.13').layout.id);
@@ -151,7 +152,10 @@ test('every caller reads versions the same way: GFP layouts, report replay, frag
   assert.deepEqual(byBoot.verdict, byRelease.verdict);
   const frag = fixtureText(path.join(QEMU, '512M', 'snap', '00_boot', 'buddyinfo'));
   assert.deepEqual(fragmentationFromText(frag, { kernel: boot }), fragmentationFromText(frag, { kernel: '6.1' }));
-  for (const call of [() => resolveLayout('banana'), () => explainReport(rep, { kernel: 'banana' }), () => fragmentationFromText(frag, { kernel: 'banana' })]) {
+  const scenario = loadScenario('render');
+  assert.equal(applyOverrides(scenario, { kernel: boot }).machine.kernel, boot, 'the scenario keeps the version as given');
+  for (const call of [() => resolveLayout('banana'), () => explainReport(rep, { kernel: 'banana' }), () => fragmentationFromText(frag, { kernel: 'banana' }),
+    () => applyOverrides(scenario, { kernel: 'banana' })]) {
     assert.throws(call, (e: unknown) => e instanceof BadInputError && e.code === 'KERNEL_VERSION_SYNTAX');
   }
 });

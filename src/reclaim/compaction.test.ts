@@ -1,10 +1,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { rig, Task, fillTo } from './_test_machine.ts';
+import { rig, Task, fillTo } from '../../test/_pressure_rig.ts';
 import { GFP_KERNEL, __GFP_COMP } from '../gfp/bits.ts';
 import { processContext } from '../alloc/context.ts';
 import { COMPACT_DEFERRED, COMPACT_SKIPPED } from './compaction.ts';
 import { MAX_ORDER } from '../mm/constants.ts';
+import { PAGE_STATE_ALLOCATED } from './port.ts';
 
 /** Memory full of one task's movable page-cache pages, then every other one dropped: free but no free pair. */
 function fragmented(): { r: ReturnType<typeof rig>; t: Task; handles: number[] } {
@@ -69,4 +70,42 @@ test('compaction_deferral_follows_defer_compaction', () => {
   cp.deferReset(0, 4, true);
   assert.equal(cp.deferred(0, 4), false);
   void COMPACT_DEFERRED; void COMPACT_SKIPPED;
+});
+
+test('non_lru_movable_pages_migrate_and_their_owner_follows; unregistered pages stay put', () => {
+  const r = rig();
+  const mov = r.p.compaction.movable;
+  const pfns: number[] = [];
+  fillTo(r, 0, (pfn) => pfns.push(pfn));
+  pfns.sort((a, b) => a - b);
+  // every other page is freed; of the rest, the odd quarter is registered movable, the others stay unmovable
+  const held = new Map<number, number>(); // current pfn -> original pfn
+  const pinned = new Set<number>();
+  const moves: Array<[number, number]> = [];
+  const owner = mov.addOwner({
+    moved: (from, to, order) => {
+      assert.equal(order, 0);
+      assert.ok(held.has(from) && !held.has(to));
+      held.set(to, held.get(from)!);
+      held.delete(from);
+      moves.push([from, to]);
+    },
+  });
+  pfns.forEach((pfn, i) => {
+    if (i % 2 === 0) r.port.freePages(pfn, 0);
+    else if (i % 4 === 1) { mov.add(pfn, 0, owner); held.set(pfn, pfn); }
+    else pinned.add(pfn);
+  });
+  const before = mov.nrPages;
+  r.p.compaction.compactMemory();
+  const c = r.p.counters();
+  assert.ok(c['pgmigrate_success']! > 100, `migrated ${c['pgmigrate_success']}`);
+  assert.equal(moves.length, c['pgmigrate_success'], 'every migration was a registered movable page');
+  assert.equal(mov.nrPages, before, 'registrations follow the pages');
+  for (const [from, to] of moves) {
+    assert.ok(to > from, 'pages move up, towards the free scanner');
+    assert.ok(!pinned.has(from), 'an unregistered page never moves');
+  }
+  for (const pfn of held.keys()) assert.ok(mov.isMovable(pfn) && r.port.pageState(pfn) === PAGE_STATE_ALLOCATED, `pfn ${pfn} is registered and allocated`);
+  r.port.verify();
 });

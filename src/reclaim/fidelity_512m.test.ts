@@ -9,7 +9,7 @@ import path from 'node:path';
 import { QEMU } from '../../test/_shared.ts';
 import { Clock } from '../sim/clock.ts';
 import { Pressure } from '../alloc/slowpath.ts';
-import { NaiveBuddy } from './naive_buddy.ts';
+import { NaiveBuddy } from '../../test/_naive_buddy.ts';
 import { CorePort } from '../alloc/core_port.ts';
 import { createPageAllocator } from '../alloc/allocator.ts';
 import type { PageAllocatorPort } from './port.ts';

@@ -1,7 +1,7 @@
 /**
  * What reclaim, compaction, OOM and the sleeping slow path need from the core allocator: a narrow port, so the
  * pressure machinery does not reach into the core's buffers. src/alloc/core_port.ts adapts the core to it;
- * src/reclaim/naive_buddy.ts is a small reference implementation used as a test oracle.
+ * test/_naive_buddy.ts is a small reference implementation used as a test oracle.
  */
 import type { WatermarkZoneView } from '../zone/watermark.ts';
 import { __GFP_DMA, __GFP_DMA32, __GFP_HIGHMEM, __GFP_MOVABLE, __GFP_RECLAIMABLE } from '../gfp/bits.ts';

@@ -12,7 +12,7 @@ import {
   __GFP_NOFAIL, __GFP_NOWARN, __GFP_COMP,
 } from '../gfp/bits.ts';
 import { processContext, softirqContext, hardirqContext, SleepInAtomicError } from '../alloc/context.ts';
-import { rig, Task, RIG_KINDS } from './_test_machine.ts';
+import { rig, Task, RIG_KINDS } from '../../test/_pressure_rig.ts';
 
 const SLEEPING = [GFP_KERNEL, GFP_NOFS, GFP_NOIO, GFP_HIGHUSER_MOVABLE];
 const MODIFIERS = [0, __GFP_NORETRY, __GFP_RETRY_MAYFAIL, __GFP_NOFAIL, __GFP_NOWARN];

@@ -6,61 +6,12 @@ import { computeZoneSetup, machineFromMem, machineFromZoneSizes, type MachineOpt
 import { MAX_ORDER, MIGRATE_TYPES, PAGE_SIZE, pageblock_nr_pages, pageblock_order } from '../mm/constants.ts';
 import { renderWarnAlloc, type MemInfoZone, type ShowMemInput } from '../report/warn_alloc.ts';
 import type { FailedRequest, SimAllocator, SimZoneInfo } from './machinery.ts';
-import { LabyrinthError } from '../errors.ts';
 import type { MachineSpecInput } from './scenario.ts';
 import type { MachineSpec } from '../zone/types.ts';
 import { formatGfp } from '../gfp/index.ts';
 import { Labyrinths } from '../labyrinth/domain.ts';
-import type { PageAllocator } from '../alloc/page_alloc.ts';
-
-/**
- * The part of the core's PageAllocator (src/alloc/page_alloc.ts, issue 3) the simulator uses, declared here
- * structurally: the core is loaded at run time, so this module type-checks and says so plainly while the core
- * has not landed.
- */
-export interface CorePageAllocator {
-  readonly nrCpus: number;
-  readonly nrZones: number;
-  readonly mm: { flags: Uint8Array; order: Uint8Array; pbmt: Uint8Array };
-  alloc_pages(gfp: number, order: number, cpu?: number): number;
-  __free_pages(pfn: number, order: number, cpu?: number): void;
-  zone(z: number): { name: string; type: number; node: number; startPfn: number; spanned: number; present: number; managed: number };
-  nrFree(z: number, order: number): number;
-  nrFreeMt(z: number, order: number, mt: number): number;
-  nrFreePages(z: number): number;
-  zoneGauges(z: number): { nrFreePages: number; nrReservedHighatomic: number; watermarkBoost: number };
-  watermarks(z: number): { min: number; low: number; high: number; boost: number; lowmemReserve: number[] };
-  freePcp(z: number): number;
-  pcp(z: number, cpu: number): { count: number };
-  vmEvents(): Record<string, number>;
-}
-
-interface CoreModules {
-  PageAllocator: { create(o: { spec: MachineSpec; watermarks: ReturnType<typeof computeZoneSetup>['zones'] }): CorePageAllocator };
-  PG_buddy: number;
-  orderOf(packed: number): number;
-}
-
-let core: CoreModules | null = null;
-
-/** Load the core allocator once (dynamic, see CorePageAllocator). Throws a LabyrinthError while it is absent. */
-export async function loadCore(): Promise<void> {
-  if (core) return;
-  const alloc = '../alloc/page_alloc.ts';
-  const flags = '../mm/page_flags.ts';
-  try {
-    const a = (await import(alloc)) as { PageAllocator: CoreModules['PageAllocator'] };
-    const f = (await import(flags)) as { PG_buddy: number; orderOf(p: number): number };
-    core = { PageAllocator: a.PageAllocator, PG_buddy: f.PG_buddy, orderOf: f.orderOf };
-  } catch (e) {
-    throw new LabyrinthError('no-core-allocator', `Cannot simulate: because the core allocator (issue 3) is not available (${(e as Error).message.split('\n')[0]})`);
-  }
-}
-
-/** True once loadCore() succeeded. */
-export function coreLoaded(): boolean {
-  return core !== null;
-}
+import { PageAllocator } from '../alloc/page_alloc.ts';
+import { PG_buddy, orderOf } from '../mm/page_flags.ts';
 
 /** The core allocator seen through the simulator's seam. Zone index i of the seam = populated zone slot slots[i]. */
 export class CoreSimAllocator implements SimAllocator {
@@ -69,7 +20,7 @@ export class CoreSimAllocator implements SimAllocator {
   readonly minFreeKbytes: number;
   private readonly slots: number[];
 
-  constructor(readonly pa: CorePageAllocator, readonly spec: MachineSpec) {
+  constructor(readonly pa: PageAllocator, readonly spec: MachineSpec) {
     this.nrCpus = pa.nrCpus;
     this.minFreeKbytes = spec.tunables.minFreeKbytes;
     this.slots = [];
@@ -106,7 +57,6 @@ export class CoreSimAllocator implements SimAllocator {
   pageblockMap(i: number): { migratetype: Uint8Array; freePages: Uint16Array } {
     const z = this.zones[i]!;
     const m = this.pa.mm;
-    const PG_buddy = core!.PG_buddy, orderOf = core!.orderOf;
     const firstPb = z.startPfn >>> pageblock_order;
     const endPfn = z.startPfn + z.spanned;
     const nPb = Math.ceil(endPfn / pageblock_nr_pages) - firstPb;
@@ -199,23 +149,21 @@ export class CoreSimAllocator implements SimAllocator {
   }
 
   createLabyrinths(): Labyrinths {
-    return new Labyrinths(this.pa as unknown as PageAllocator);
+    return new Labyrinths(this.pa);
   }
 
   keylessReachable(pfn: number, order: number): boolean {
-    const pa = this.pa as unknown as PageAllocator;
-    const base = (pa as unknown as { base: number }).base;
+    const pa = this.pa;
     for (let p = pfn; p < pfn + (1 << order); p++) {
       try { pa.page_address(p); return true; } catch { /* refused: off the direct map */ }
-      try { pa.virt_to_page(base + p * PAGE_SIZE); return true; } catch { /* refused */ }
+      try { pa.virt_to_page(pa.pageOffset + p * PAGE_SIZE); return true; } catch { /* refused */ }
     }
     return false;
   }
 }
 
-/** The machine of a scenario on the core allocator. Call loadCore() first (once per process). */
+/** The machine of a scenario on the core allocator. */
 export function createSimAllocator(machine: MachineSpecInput): CoreSimAllocator {
-  if (!core) throw new LabyrinthError('no-core-allocator', 'Cannot simulate: because loadCore() has not been called');
   const t = machine.tunables;
   const o: MachineOptions = { nrCpus: machine.cpus };
   if (t['vm.min_free_kbytes'] !== undefined) o.minFreeKbytes = t['vm.min_free_kbytes'];
@@ -226,6 +174,6 @@ export function createSimAllocator(machine: MachineSpecInput): CoreSimAllocator 
   // Untouched min_free_kbytes: the watermarks a freshly booted kernel has (sized before init memory was freed);
   // a written value recomputes them from the final managed counts (linux-6.1-qemu and -atomic READMEs).
   const setup = computeZoneSetup(spec, { boot: t['vm.min_free_kbytes'] === undefined });
-  const pa = core.PageAllocator.create({ spec, watermarks: setup.zones });
+  const pa = PageAllocator.create({ spec, watermarks: setup.zones });
   return new CoreSimAllocator(pa, spec);
 }

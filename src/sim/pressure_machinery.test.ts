@@ -4,7 +4,7 @@ import { Clock } from './clock.ts';
 import { Rng } from './rng.ts';
 import { createPressureMachinery, LabyrinthPressure } from './pressure_machinery.ts';
 import type { SimAllocator } from './machinery.ts';
-import { smallMachine } from '../reclaim/_test_machine.ts';
+import { smallMachine } from '../../test/_pressure_rig.ts';
 import { ALLOC_NO_WATERMARKS } from '../gfp/alloc_flags.ts';
 import { GFP_HIGHUSER_MOVABLE, GFP_KERNEL } from '../gfp/bits.ts';
 

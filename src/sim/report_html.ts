@@ -5,6 +5,7 @@
 import * as echarts from 'echarts';
 import type { SimResult } from './simulator.ts';
 import { MIGRATETYPE_NAMES, pageblock_nr_pages } from '../mm/constants.ts';
+import { labyrinthRows } from './report_text.ts';
 
 const W = 960;
 const H = 320;
@@ -204,6 +205,12 @@ export function renderHtmlReport(r: SimResult): string {
   sections.push('<h2>Reclaim, compaction and OOM</h2>');
   sections.push(chart(pressureChart(r)));
   if (r.pressureEvents.length > 0) sections.push(table(['t (ms)', 'event', 'detail'], r.pressureEvents.slice(0, 50).map((e) => [msText(e.tMs), e.kind, e.text])));
+  if (r.labyrinth) {
+    const l = labyrinthRows(r.labyrinth);
+    sections.push(`<h2 id="labyrinth">${esc(l.title)}</h2>`);
+    sections.push(table(['', 'count'], l.facts));
+    if (l.mempools.length > 0) sections.push(table(l.mempoolHead, l.mempools.map((row, i) => [l.mempoolActors[i]!, ...row])));
+  }
   sections.push('<h2>Page maps (pageblocks coloured by migratetype and state)</h2>');
   for (const m of r.pageMaps) sections.push(chart(pageMapChart(m)));
   sections.push('<h2>Final /proc/buddyinfo</h2>');

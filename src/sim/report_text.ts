@@ -1,5 +1,5 @@
 /** The terminal summary of a simulation and of a sweep: plain text tables. */
-import type { SimResult } from './simulator.ts';
+import type { LabyrinthStats, SimResult } from './simulator.ts';
 import type { SweepPoint } from './report_html.ts';
 
 function pad(rows: string[][], right: boolean[]): string {
@@ -8,6 +8,24 @@ function pad(rows: string[][], right: boolean[]): string {
 }
 
 const pct = (x: number): string => (x * 100).toFixed(2) + '%';
+
+/** The labyrinth summary as rows, for the terminal and the HTML report alike. */
+export function labyrinthRows(l: LabyrinthStats): { title: string; facts: Array<[string, number]>; mempoolHead: string[]; mempools: number[][]; mempoolActors: string[] } {
+  return {
+    title: `Labyrinth "${l.name}" (exclusive pages)`,
+    facts: [
+      ['live exclusive blocks', l.liveBlocks],
+      ['exclusive pages held', l.pagesHeld],
+      ['pages wiped (in and out)', l.wipedPages],
+      ['mempool hits (served when the allocator failed)', l.mempoolHits],
+      ['isolation checks (pages tried without the key)', l.isolationChecks],
+      ['reachable without the key (page_address, virt_to_page)', l.keylessReachable],
+    ],
+    mempoolHead: ['mempool of', 'order', 'min_nr', 'in pool', 'hits', 'failures'],
+    mempoolActors: l.mempools.map((m) => m.actor),
+    mempools: l.mempools.map((m) => [m.order, m.minNr, m.inPool, m.hits, m.failures]),
+  };
+}
 
 export function renderSummary(r: SimResult): string {
   const out: string[] = [];
@@ -49,6 +67,16 @@ export function renderSummary(r: SimResult): string {
     const shown = [...r.pressureEvents.filter((e) => e.kind !== 'kswapd_wake' && e.kind !== 'kswapd_sleep').slice(0, 5),
       ...r.pressureEvents.filter((e) => e.kind === 'kswapd_wake').slice(0, 3)].sort((a, b) => a.tMs - b.tMs);
     for (const e of shown) out.push(`  t=${e.tMs} ms  ${e.text}`);
+  }
+  if (r.labyrinth) {
+    const l = labyrinthRows(r.labyrinth);
+    out.push('');
+    out.push(`${l.title}:`);
+    out.push(pad(l.facts.map(([k, v]) => ['  ' + k, String(v)]), [false, true]));
+    if (l.mempools.length > 0) {
+      out.push(pad([l.mempoolHead.map((h, i) => (i === 0 ? '  ' + h : h)),
+        ...l.mempools.map((row, i) => ['  ' + l.mempoolActors[i]!, ...row.map(String)])], [false, true, true, true, true, true]));
+    }
   }
   out.push('');
   out.push(`Failure reports: ${r.failureReports.warned} printed, ${r.failureReports.suppressedByRatelimit} suppressed by warn_alloc's ratelimit, ${r.failureReports.nowarn} __GFP_NOWARN.`);

@@ -3,6 +3,7 @@
  * scenarios live in src/sim/scenarios.ts; users write their own as a JSON file of the same shape
  * (docs/scenarios.md documents every field).
  */
+import { parseKernelVersion } from '../gfp/version.ts';
 import { BadInputError } from '../errors.ts';
 import { parseMemSize, type ZoneSizeInput } from '../zone/setup.ts';
 
@@ -176,6 +177,8 @@ export function validateScenario(input: unknown): ScenarioSpec {
   const machine = { ...DEFAULT_MACHINE, ...(s.machine ?? {}) };
   machine.tunables = { ...(s.machine?.tunables ?? {}) };
   parseSize(machine.mem);
+  if (typeof machine.kernel !== 'string') bad('"machine.kernel" must be a version string such as "6.1"');
+  parseKernelVersion(machine.kernel);
   if (machine.zones !== undefined && (!Array.isArray(machine.zones) || machine.zones.length === 0)) bad('"machine.zones" must be a non-empty array of zones');
   if (!Number.isInteger(machine.cpus) || machine.cpus < 1 || machine.cpus > 256) bad('"machine.cpus" must be an integer 1..256');
   for (const k of Object.keys(machine.tunables)) if (!(k in TUNABLES)) bad(`tunable "${k}" is not one of ${Object.keys(TUNABLES).join(', ')}`);

@@ -659,7 +659,8 @@ export function simulate(spec: ScenarioSpec, alloc: SimAllocator, opts: Simulate
         const next = (now: number): void => {
           if (a.killed || now >= a.stopNs) return;
           if (a.holdNs >= 0) expire(a, now);
-          if (a.isOn(now) && makeRoom(a, a.chunk * meanOrderPages)) request(a, now);
+          // a task asleep in the allocator (direct reclaim, compaction, OOM) cannot ask again until it returns
+          if (a.isOn(now) && a.pending === 0 && makeRoom(a, a.chunk * meanOrderPages)) request(a, now);
           const rate = a.full ? perSecFull : perSec;
           clock.schedule(now + a.rng.exponential(NSEC_PER_SEC / rate), next);
         };
@@ -670,9 +671,12 @@ export function simulate(spec: ScenarioSpec, alloc: SimAllocator, opts: Simulate
         const step = (now: number): void => {
           if (a.killed || now >= a.stopNs) return;
           if (a.holdNs >= 0) expire(a, now);
-          if (a.isOn(now)) {
+          if (a.isOn(now) && a.pending === 0) {
             a.acc += (a.full ? perSecFull : perSec) * quantumNs / NSEC_PER_SEC;
             while (a.acc >= 1) {
+              // a task asleep in the allocator (direct reclaim, compaction, OOM) cannot ask again until it
+              // returns: the rest of this quantum is lost to it, as CPU time is to a blocked task
+              if (a.pending > 0) { a.acc = 0; break; }
               a.acc -= 1;
               if (!makeRoom(a, a.chunk * meanOrderPages)) { a.acc = 0; break; }
               request(a, now);

@@ -8,8 +8,7 @@ import { defaultPressure } from './run.ts';
 
 const job = workerData as SweepJob;
 try {
-  const mod = (await import(job.allocatorModule)) as { createSimAllocator(m: MachineSpecInput): SimAllocator; loadCore?(): Promise<void> };
-  if (mod.loadCore) await mod.loadCore();
+  const mod = (await import(job.allocatorModule)) as { createSimAllocator(m: MachineSpecInput): SimAllocator };
   const alloc = mod.createSimAllocator(job.spec.machine);
   const result = simulate(job.spec, alloc, { seed: job.seed, pressure: job.pressure === false ? undefined : defaultPressure(alloc) });
   parentPort!.postMessage({ ok: true, result });

@@ -79,7 +79,8 @@ export function runDemo(o: Opts): LabyrinthDemo {
       }
     };
     attempt(`page_address(0x${pfn.toString(16)})`, () => a.page_address(pfn));
-    attempt(`virt_to_page(0x${(pfn * PAGE_SIZE).toString(16)})`, () => a.virt_to_page(pfn * PAGE_SIZE));
+    const addr = a.pageOffset + pfn * PAGE_SIZE;
+    attempt(`virt_to_page(0x${addr.toString(16)})`, () => a.virt_to_page(addr));
     attempt('get_page', () => a.get_page(pfn));
     attempt('split_page', () => a.split_page(pfn, 0));
     attempt('__free_pages without the key', () => a.__free_pages(pfn, 0));

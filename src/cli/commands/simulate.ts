@@ -8,7 +8,6 @@ import { parseSweep } from '../../sim/scenario.ts';
 import { BUILTIN_SCENARIOS } from '../../sim/scenarios.ts';
 import { renderSummary, renderSweepSummary } from '../../sim/report_text.ts';
 import { runSweep } from '../../sim/sweep.ts';
-import { loadCore } from '../../sim/machine.ts';
 
 export interface SimulateCliOptions {
   mem?: string;
@@ -47,7 +46,6 @@ export async function runSimulateCommand(scenario: string | undefined, opts: Sim
   const seed = parseSeed(opts.seed);
   const spec = applyOverrides(loadScenario(scenario), { mem: opts.mem, kernel: opts.kernel, duration: opts.duration, set: opts.set });
   const showProgress = opts.progress !== false && !opts.json;
-  await loadCore();
   if (opts.sweep !== undefined) {
     const { name, values } = parseSweep(opts.sweep);
     const bar = progressBar(showProgress);

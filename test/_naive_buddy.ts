@@ -1,22 +1,27 @@
 /**
- * A small, obviously-correct buddy allocator implementing PageAllocatorPort: the test oracle of the pressure
- * layer (and its stand-in until the core is wired). Not the hot path: free lists are JS Sets.
+ * The one naive reference buddy allocator of the tests: free blocks as JS Sets per (zone, order, migratetype),
+ * split and merge the textbook way, every pfn's state in a plain array. Three uses, one model:
+ * - active, as a PageAllocatorPort (it chooses the pages): the oracle of the pressure layer (test/_pressure_rig.ts,
+ *   src/reclaim/fidelity_512m.test.ts);
+ * - active, behind SimAllocator: the simulator's stand-in for the core (test/_toy_allocator.ts, a thin adapter);
+ * - passive, told what the core did (`allocAt`, `release`): the shadow whose free blocks the core's buddy lists plus
+ *   per-CPU lists must hold (test/core_property.test.ts).
  * @kernel mm/page_alloc.c (the shape of get_page_from_freelist / __rmqueue_smallest / __free_one_page, simplified:
  * no per-CPU lists, fallback takes any migratetype without stealing the pageblock)
  */
 import {
   ALLOC_NO_WATERMARKS, ALLOC_WMARK_MASK,
-} from '../gfp/alloc_flags.ts';
-import { __GFP_DMA, __GFP_DMA32, __GFP_HIGHMEM, __GFP_MOVABLE, __GFP_RECLAIMABLE } from '../gfp/bits.ts';
+} from '../src/gfp/alloc_flags.ts';
+import { __GFP_DMA, __GFP_DMA32, __GFP_HIGHMEM, __GFP_MOVABLE, __GFP_RECLAIMABLE } from '../src/gfp/bits.ts';
 import {
   MAX_ORDER, MIGRATE_MOVABLE, MIGRATE_RECLAIMABLE, MIGRATE_TYPES, MIGRATE_UNMOVABLE, ZONE_DMA, ZONE_DMA32,
   ZONE_NORMAL, ZONE_MOVABLE, pageblock_order, MIGRATE_HIGHATOMIC,
-} from '../mm/constants.ts';
-import { zoneWatermarkOk } from '../zone/watermark.ts';
+} from '../src/mm/constants.ts';
+import { zoneWatermarkOk } from '../src/zone/watermark.ts';
 import {
   PAGE_STATE_ALLOCATED, PAGE_STATE_FREE, PAGE_STATE_RESERVED, type PageAllocatorPort, type PressureZone,
-} from './port.ts';
-import { LabyrinthError } from '../errors.ts';
+} from '../src/reclaim/port.ts';
+import { LabyrinthError } from '../src/errors.ts';
 
 export interface NaiveZoneSpec {
   zoneIdx: number;
@@ -133,6 +138,14 @@ export class NaiveBuddy implements PageAllocatorPort {
   drainAllPages(): void { /* no per-CPU lists */ }
   unreserveHighatomic(_force: boolean): boolean { return false; }
 
+  /** The pages of zone i on its free lists, per order (what /proc/buddyinfo prints). */
+  buddyinfo(i: number): number[] {
+    const z = this.zones[i]!;
+    const out: number[] = [];
+    for (let o = 0; o < MAX_ORDER; o++) out.push(z.nrFree(o));
+    return out;
+  }
+
   getPageFromFreelist(gfp: number, order: number, allocFlags: number): number {
     const hz = this.gfpZone(gfp);
     const mt = this.gfpMigratetype(gfp);
@@ -144,13 +157,15 @@ export class NaiveBuddy implements PageAllocatorPort {
         const mark = (wm === 0 ? z.wmarkMin : wm === 1 ? z.wmarkLow : z.wmarkHigh) + z.watermarkBoost;
         if (!zoneWatermarkOk(z, order, mark, hz, allocFlags, z.freePages)) continue;
       }
-      const pfn = this.rmqueue(z, order, mt);
+      const pfn = this.rmqueueSmallest(i, order, mt);
       if (pfn >= 0) return pfn;
     }
     return -1;
   }
 
-  private rmqueue(z: NaiveZone, order: number, mt: number): number {
+  /** The first block of the smallest order that fits, migratetype mt first, then any (no watermark check). */
+  rmqueueSmallest(zoneIndex: number, order: number, mt: number): number {
+    const z = this.zones[zoneIndex]!;
     for (const tryMt of [mt, MIGRATE_MOVABLE, MIGRATE_RECLAIMABLE, MIGRATE_UNMOVABLE, MIGRATE_HIGHATOMIC]) {
       for (let o = order; o < MAX_ORDER; o++) {
         const list = z.lists[o]![tryMt]!;
@@ -188,6 +203,37 @@ export class NaiveBuddy implements PageAllocatorPort {
   freePages(pfn: number, order: number): void {
     if (pfn < 0 || pfn >= this.nrPfns || this.allocOrderOf[pfn] !== order || this.state[pfn] !== PAGE_STATE_ALLOCATED) {
       throw new NaiveBuddyError('EBADPAGE', `Cannot free pfn ${pfn} order ${order}: because it is not an allocated block of that order`);
+    }
+    this.release(pfn, order);
+  }
+
+  /**
+   * Passive: the block [pfn, pfn + 2^order) was handed out by the allocator under test. Takes it out of the free
+   * block holding it, whose other parts stay free; throws unless the whole block was free.
+   */
+  allocAt(pfn: number, order: number): void {
+    if (pfn < 0 || pfn >= this.nrPfns || this.zoneOf[pfn]! < 0 || pfn % (1 << order) !== 0) throw new NaiveBuddyError('EBADPAGE', `Cannot take block ${pfn}/${order}: because it is not an aligned block of the machine`);
+    const z = this.zones[this.zoneOf[pfn]!]!;
+    for (let o = order; o < MAX_ORDER; o++) {
+      const head = pfn & ~((1 << o) - 1);
+      if (this.freeOrderOf[head] !== o) continue;
+      this.unlinkFree(z, head, o);
+      // the half of each split that does not hold pfn stays free
+      for (let s = o - 1; s >= order; s--) this.linkFree(z, (pfn & ~((1 << s) - 1)) ^ (1 << s), s);
+      this.markAllocated(pfn, order);
+      return;
+    }
+    throw new NaiveBuddyError('EBADPAGE', `Cannot take block ${pfn}/${order}: because it is not free`);
+  }
+
+  /**
+   * Return [pfn, pfn + 2^order) to the free lists and merge it with free buddies in its zone. Unlike freePages it
+   * does not ask that the block was handed out at that order (a passive shadow learns of splits only by the frees),
+   * only that none of its pages is free already.
+   */
+  release(pfn: number, order: number): void {
+    for (let i = 0; i < 1 << order; i++) {
+      if (this.state[pfn + i] === PAGE_STATE_FREE) throw new NaiveBuddyError('EBADPAGE', `Cannot free pfn ${pfn} order ${order}: because page ${pfn + i} is free already`);
     }
     const z = this.zones[this.zoneOf[pfn]!]!;
     this.allocOrderOf[pfn] = -1;

@@ -2,17 +2,17 @@
  * Test fixtures for the pressure layer: small machines on the naive buddy oracle, and workloads that own pages
  * (page cache, anonymous memory) through the LRU. Internal (tests only).
  */
-import { ALLOC_NO_WATERMARKS } from '../gfp/alloc_flags.ts';
-import { GFP_HIGHUSER_MOVABLE } from '../gfp/bits.ts';
-import { ZONE_DMA32 } from '../mm/constants.ts';
-import { Clock } from '../sim/clock.ts';
-import { Pressure, type PressureOptions } from '../alloc/slowpath.ts';
-import { NaiveBuddy } from './naive_buddy.ts';
-import { CorePort } from '../alloc/core_port.ts';
-import { createPageAllocator } from '../alloc/allocator.ts';
-import type { PageAllocatorPort } from './port.ts';
-import type { MemoryUser } from './oom_kill.ts';
-import type { LruPageOwner } from './vmscan.ts';
+import { ALLOC_NO_WATERMARKS } from '../src/gfp/alloc_flags.ts';
+import { GFP_HIGHUSER_MOVABLE } from '../src/gfp/bits.ts';
+import { ZONE_DMA32 } from '../src/mm/constants.ts';
+import { Clock } from '../src/sim/clock.ts';
+import { Pressure, type PressureOptions } from '../src/alloc/slowpath.ts';
+import { NaiveBuddy } from './_naive_buddy.ts';
+import { CorePort } from '../src/alloc/core_port.ts';
+import { createPageAllocator } from '../src/alloc/allocator.ts';
+import type { PageAllocatorPort } from '../src/reclaim/port.ts';
+import type { MemoryUser } from '../src/reclaim/oom_kill.ts';
+import type { LruPageOwner } from '../src/reclaim/vmscan.ts';
 
 /** 64 MiB, one DMA32 zone: min_free_kbytes = int_sqrt(16·64000) = 1011 → min 252, low 315, high 378. */
 export function smallMachine(): NaiveBuddy {
