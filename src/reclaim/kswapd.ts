@@ -34,6 +34,8 @@ export class Kswapd {
   private readonly clock: Clock;
   private readonly wakeKcompactd: WakeKcompactd;
   state: KswapdState = 'asleep';
+  /** Virtual time kswapd last went from asleep/napping to running; -1 while it is not running. */
+  runningSinceNs = -1;
   /** pgdat->kswapd_order / kswapd_highest_zoneidx (MAX_NR_ZONES = unset) */
   private kswapdOrder = 0;
   private kswapdHz = MAX_NR_ZONES;
@@ -101,6 +103,7 @@ export class Kswapd {
       this.r.ev.v[KSWAPD_LOW_WMARK_HIT_QUICKLY]! += 1;
     }
     this.state = 'running';
+    this.runningSinceNs = this.clock.now;
     this.clock.after(0, () => this.startBalance());
   }
 
@@ -222,6 +225,7 @@ export class Kswapd {
     if (this.prepareSleep(reclaimOrder, hz)) {
       this.wakeKcompactd(this.node, allocOrder, hz);
       this.state = 'napping';
+      this.runningSinceNs = -1;
       const token = ++this.napToken;
       this.clock.after(KSWAPD_NAP_NS, this.napFn, token);
       return;
@@ -240,6 +244,7 @@ export class Kswapd {
     }
     this.r.ev.v[KSWAPD_HIGH_WMARK_HIT_QUICKLY]! += 1;
     this.state = 'running';
+    this.runningSinceNs = this.clock.now;
     this.startBalance();
   }
 }

@@ -118,4 +118,6 @@ export interface PressureMachinery {
   counters(): Record<string, number>;
   /** Events worth listing (kswapd wake, OOM kill …) with their virtual time. */
   events?(): Array<{ tNs: number; kind: string; text: string }>;
+  /** When node 0's kswapd started its current run (virtual ns), or -1 while it sleeps or naps. */
+  kswapdRunningSinceNs?(): number;
 }

@@ -120,6 +120,10 @@ export class LabyrinthPressure implements PressureMachinery {
     p.allocSleeping(gfp, order, processContext(task.pid, task.comm), (pfn) => done(pfn, p.clock.now));
   }
 
+  kswapdRunningSinceNs(): number {
+    return this.p?.kswapd[0]?.runningSinceNs ?? -1;
+  }
+
   counters(): Record<string, number> {
     return this.p ? this.p.counters() : {};
   }

@@ -229,7 +229,7 @@ const atomic512m: ScenarioSpec = {
     {
       // cat of a 1.5 GiB file: read-ahead pages (mapping gfp | __GFP_NORETRY | __GFP_NOWARN on the readahead path)
       name: 'reader', comm: 'cat', kind: 'stream', gfp: 'GFP_HIGHUSER_MOVABLE', context: 'process', cpu: 0, order: 0,
-      mibPerSec: 409, lru: 'file',
+      mibPerSec: 490, lru: 'file',
     },
     {
       name: 'anon', comm: 'stormload', kind: 'stream', gfp: 'GFP_HIGHUSER_MOVABLE', context: 'process', cpu: 0, order: 0,

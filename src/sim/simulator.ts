@@ -18,6 +18,9 @@ import type { LabyrinthTask } from '../labyrinth/domain.ts';
 import { MAX_ORDER, PAGE_SIZE } from '../mm/constants.ts';
 import { warnAllocFirstLine, warnAllocRateLimit } from '../report/warn_alloc.ts';
 
+/** sysctl_sched_latency on one CPU (6 ms × (1 + ilog2(1))): how long a woken kswapd keeps the CPU to itself. */
+const SCHED_LATENCY_NS = 6 * NSEC_PER_MSEC;
+
 export interface SimulateOptions {
   seed: number;
   /** Called about 100 times per run with the fraction done. */
@@ -435,6 +438,8 @@ export function simulate(spec: ScenarioSpec, alloc: SimAllocator, opts: Simulate
     if (pool) pool.free(key);
     else a.task!.freeExclusive(key, a.cpu);
   };
+  // One CPU: kswapd takes it from the tasks while it runs (see cpuShare).
+  const kswapdShares = alloc.nrCpus === 1 && pressure?.kswapdRunningSinceNs !== undefined;
   // warn_alloc's own ratelimit (10 s, burst 1), in virtual time.
   const ratelimit = warnAllocRateLimit();
   let warned = 0, suppressed = 0, nowarn = 0;
@@ -635,6 +640,18 @@ export function simulate(spec: ScenarioSpec, alloc: SimAllocator, opts: Simulate
     };
     if (a.spec.context === 'process' && pressure) pressure.registerTask(a);
 
+    /**
+     * The share of the CPU a process-context actor gets at `now`. On a one-CPU machine kswapd runs on the same
+     * CPU as every task: woken, it preempts them (a sleeper's wakeup preemption), and once it has run for
+     * sched_latency (6 ms on one CPU) CFS splits the CPU between it and the task. Atomic actors (softirq,
+     * hardirq) interrupt kswapd and never lose time. Machines with more CPUs are assumed to give kswapd an idle one.
+     */
+    const cpuShare = (now: number): number => {
+      if (!kswapdShares || a.spec.context !== 'process') return 1;
+      const since = pressure!.kswapdRunningSinceNs!();
+      if (since < 0) return 1;
+      return now - since < SCHED_LATENCY_NS ? 0 : 0.5;
+    };
     const meanOrderPages = a.fixedOrder >= 0 ? 1 << a.fixedOrder
       : a.orderWeights.reduce((s, w, o) => s + w * (1 << o), 0) / a.orderWeights.reduce((s, w) => s + w, 0);
     if (a.spec.kind === 'tick') {
@@ -660,7 +677,8 @@ export function simulate(spec: ScenarioSpec, alloc: SimAllocator, opts: Simulate
           if (a.killed || now >= a.stopNs) return;
           if (a.holdNs >= 0) expire(a, now);
           // a task asleep in the allocator (direct reclaim, compaction, OOM) cannot ask again until it returns
-          if (a.isOn(now) && a.pending === 0 && makeRoom(a, a.chunk * meanOrderPages)) request(a, now);
+          const share = cpuShare(now);
+          if (a.isOn(now) && a.pending === 0 && (share === 1 || (share > 0 && a.rng.chance(share))) && makeRoom(a, a.chunk * meanOrderPages)) request(a, now);
           const rate = a.full ? perSecFull : perSec;
           clock.schedule(now + a.rng.exponential(NSEC_PER_SEC / rate), next);
         };
@@ -672,7 +690,7 @@ export function simulate(spec: ScenarioSpec, alloc: SimAllocator, opts: Simulate
           if (a.killed || now >= a.stopNs) return;
           if (a.holdNs >= 0) expire(a, now);
           if (a.isOn(now) && a.pending === 0) {
-            a.acc += (a.full ? perSecFull : perSec) * quantumNs / NSEC_PER_SEC;
+            a.acc += (a.full ? perSecFull : perSec) * quantumNs / NSEC_PER_SEC * cpuShare(now);
             while (a.acc >= 1) {
               // a task asleep in the allocator (direct reclaim, compaction, OOM) cannot ask again until it
               // returns: the rest of this quantum is lost to it, as CPU time is to a blocked task
