@@ -15,6 +15,8 @@ import path from 'node:path';
 import { FIXTURES } from './_shared.ts';
 import { loadScenario } from '../src/sim/run.ts';
 import { runSweep } from '../src/sim/sweep.ts';
+import type { ScenarioSpec } from '../src/sim/scenario.ts';
+import type { SimResult } from '../src/sim/simulator.ts';
 
 
 const VALUES = [2596, 3894, 5192, 10384];
@@ -112,4 +114,28 @@ test('atomic-512m: the reader achieves the fixture\'s measured rate while sharin
   const reader = r.actors.find((a) => a.name === 'reader')!;
   const mibPerSec = (reader.pagesAllocated * 4096) / 1048576 / (r.durationMs / 1000);
   assert.ok(mibPerSec >= 381 && mibPerSec <= 439, `reader ${mibPerSec.toFixed(0)} MiB/s`);
+});
+
+test('atomic-512m, uncalibrated burst sizes: failures follow the watermark arithmetic', async () => {
+  // Nothing here was fitted: only the 1024-page burst was measured. One tick can take about free − 3/8·min pages
+  // from DMA32 (free between low and high when it starts), so failures need burst > low − 3/8·min, and end once
+  // high − 3/8·min = 1.125·min (DMA32 share of min_free_kbytes/4) exceeds the burst.
+  const shaped = (burst: number): ScenarioSpec => {
+    const s = loadScenario('atomic-512m');
+    s.durationMs = 7_000; // two on-phases
+    s.actors.find((a) => a.name === 'storm')!.burst = burst;
+    return s;
+  };
+  const stormRate = (p: { result: SimResult }): number => {
+    const a = p.result.actors.find((x) => x.name === 'storm')!;
+    return a.failures / a.requests;
+  };
+  // 512 < low − 3/8·min = 781 − 235 = 546 at 2596: (almost) never fails
+  const [small] = await runSweep(shaped(512), 'vm.min_free_kbytes', [2596], { seed: 1 });
+  assert.ok(stormRate(small!) < 0.01, `burst 512 at 2596: ${stormRate(small!)}`);
+  // 2048 > 1.125·min until min > 1820 pages (min_free_kbytes ≈ 7550): heavy failures at 2596 and 5192, none at 10384
+  const big = await runSweep(shaped(2048), 'vm.min_free_kbytes', [2596, 5192, 10384], { seed: 1 });
+  const r = big.map(stormRate);
+  assert.ok(r[0]! > 0.4 && r[1]! > 0.1 && r[0]! > r[1]!, r.join(', '));
+  assert.ok(r[2]! < 0.005, r.join(', '));
 });

@@ -181,11 +181,25 @@ export class Pressure {
 
   /** The sleeping request, callback style (the simulator's seam): `done(pfn)` fires in virtual time. */
   allocSleeping(gfp: number, order: number, ctx: ExecContext, done: (pfn: number) => void): void {
-    mightAlloc(gfp, ctx);
-    // a keyless exclusive request fails at once: no reclaim, compaction or OOM can give it a key
-    if ((gfp & __GFP_EXCL) !== 0) { done(-1); return; }
-    const pfn = this.fastPath(gfp, order);
+    const pfn = this.allocSleepingFast(gfp, order, ctx);
     if (pfn >= 0) { done(pfn); return; }
+    this.allocSleepingSlow(gfp, order, ctx, done);
+  }
+
+  /**
+   * allocSleeping's first half, with no callback: the pfn when the fast path gave a page (the request is done,
+   * now), or −1 when the request goes on in allocSleepingSlow (which must then be called, once).
+   */
+  allocSleepingFast(gfp: number, order: number, ctx: ExecContext): number {
+    mightAlloc(gfp, ctx);
+    // a keyless exclusive request fails at once (allocSleepingSlow says so): no reclaim, compaction or OOM can give it a key
+    if ((gfp & __GFP_EXCL) !== 0) return -1;
+    return this.fastPath(gfp, order);
+  }
+
+  /** allocSleeping's second half, after allocSleepingFast returned −1: the slow path; `done(pfn)` fires in virtual time. */
+  allocSleepingSlow(gfp: number, order: number, ctx: ExecContext, done: (pfn: number) => void): void {
+    if ((gfp & __GFP_EXCL) !== 0) { done(-1); return; }
     const r = this.newReq(gfp, order, ctx, done);
     this.slowRestart(r);
   }

@@ -17,6 +17,98 @@ test('events fire in time order, ties in scheduling order', () => {
   }));
 });
 
+test('interleaved scheduling and firing keeps (time, scheduling order) for thousands of events', () => {
+  fc.assert(fc.property(fc.array(fc.tuple(fc.integer({ min: 0, max: 400 }), fc.integer({ min: 0, max: 3 })), { minLength: 1, maxLength: 3000 }), (ops) => {
+    const c = new Clock();
+    const fired: Array<[number, number]> = [];
+    const want: Array<[number, number]> = [];
+    // the reference queue: pending (time, id) pairs; the smallest by (time, id) fires next
+    const pending: Array<[number, number]> = [];
+    const popRef = (): void => {
+      let m = 0;
+      for (let k = 1; k < pending.length; k++) {
+        if (pending[k]![0] < pending[m]![0] || (pending[k]![0] === pending[m]![0] && pending[k]![1] < pending[m]![1])) m = k;
+      }
+      want.push(pending.splice(m, 1)[0]!);
+    };
+    let id = 0;
+    for (const [dt, pops] of ops) {
+      const t = c.now + dt;
+      pending.push([t, id]);
+      c.schedule(t, (now, arg) => fired.push([now, arg]), id++);
+      for (let k = 0; k < pops && c.pending > 0; k++) { c.step(); popRef(); }
+    }
+    c.runUntil(Infinity);
+    while (pending.length > 0) popRef();
+    assert.deepEqual(fired, want);
+  }), { numRuns: 30 });
+});
+
+test('delays of every scale (ties, nanoseconds, hours, Infinity) and quiet stretches keep the exact order', () => {
+  const delay = fc.oneof(
+    fc.constant(0), fc.integer({ min: 0, max: 3 }), fc.double({ min: 0, max: 1e4, noNaN: true }),
+    fc.integer({ min: 0, max: 1e9 }), fc.double({ min: 1e12, max: 1e16, noNaN: true }), fc.constant(Infinity),
+  );
+  fc.assert(fc.property(fc.array(fc.tuple(delay, fc.integer({ min: 0, max: 2 }), fc.integer({ min: 1, max: 40 })), { minLength: 1, maxLength: 400 }), (ops) => {
+    const c = new Clock();
+    const fired: Array<[number, number]> = [];
+    const want: Array<[number, number]> = [];
+    const pending: Array<[number, number]> = [];
+    const popRef = (): void => {
+      let m = 0;
+      for (let k = 1; k < pending.length; k++) {
+        if (pending[k]![0] < pending[m]![0] || (pending[k]![0] === pending[m]![0] && pending[k]![1] < pending[m]![1])) m = k;
+      }
+      want.push(pending.splice(m, 1)[0]!);
+    };
+    let id = 0;
+    for (const [d, pops, copies] of ops) {
+      // `copies` events: the same delay, then spread by nanoseconds (bursts at one instant and just after)
+      for (let j = 0; j < copies; j++) {
+        const t = c.now + d + (j % 3);
+        pending.push([t, id]);
+        c.schedule(t, (now, arg) => fired.push([now, arg]), id++);
+      }
+      for (let k = 0; k < pops && c.pending > 0; k++) { c.step(); popRef(); }
+    }
+    c.runUntil(Infinity);
+    while (pending.length > 0) popRef();
+    assert.deepEqual(fired, want);
+    assert.equal(c.pending, 0);
+  }), { numRuns: 25 });
+});
+
+test('a long run whose load changes scale (dense, sparse, crowded instants) fires in exact (time, scheduling) order', () => {
+  const rng = new Rng(42);
+  const c = new Clock();
+  const fired: Array<[number, number]> = [];
+  const all: Array<[number, number]> = [];
+  let id = 0;
+  // phase by event count: 0 dense (ns..µs), 1 sparse (ms..s), 2 bursts at one instant, 3 dense again
+  const delayFor = (phase: number): number => {
+    if (phase === 0 || phase === 3) return rng.exponential(500);
+    if (phase === 1) return rng.exponential(5e8);
+    return rng.chance(0.5) ? 0 : rng.exponential(1e6);
+  };
+  const sched = (t: number): void => {
+    all.push([t, id]);
+    c.schedule(t, fire, id++);
+  };
+  const fire = (now: number, arg: number): void => {
+    fired.push([now, arg]);
+    const phase = Math.min(3, Math.floor(fired.length / 15000));
+    if (id < 60000) {
+      const n = phase === 2 && rng.chance(0.01) ? 200 : 1;
+      for (let k = 0; k < n; k++) sched(now + delayFor(phase));
+    }
+  };
+  for (let i = 0; i < 5000; i++) sched(rng.exponential(1e6));
+  c.runUntil(Infinity);
+  all.sort((a, b) => a[0] - b[0] || a[1] - b[1]);
+  assert.equal(fired.length, all.length);
+  assert.deepEqual(fired, all);
+});
+
 test('events scheduled while running fire in order and past times clamp to now', () => {
   const c = new Clock();
   const seen: number[] = [];

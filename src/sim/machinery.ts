@@ -100,7 +100,9 @@ export interface PressureContext {
  * - registerTask() for each process actor (OOM candidates);
  * - afterAtomicAlloc() after every non-sleeping request, so kswapd can be woken as the kernel's slow path does;
  * - allocSleeping() for requests with __GFP_DIRECT_RECLAIM in process context; `done(pfn, now)` fires at the
- *   virtual time the request completes (pfn -1: it failed after reclaim, compaction and retries);
+ *   virtual time the request completes (pfn -1: it failed after reclaim, compaction and retries); or, when the
+ *   machinery has them, tryAllocSleeping() and then, only if that returned -1, continueAllocSleeping() — the same
+ *   request in two halves, so that one completed at once (most are) needs no callback;
  * - counters() at every sample (cumulative, /proc/vmstat names: pgscan_kswapd, pgsteal_direct, compact_stall, oom_kill …).
  */
 export interface PressureMachinery {
@@ -115,6 +117,13 @@ export interface PressureMachinery {
   registerTask(task: SimTask): void;
   afterAtomicAlloc(gfp: number, order: number, pfn: number): void;
   allocSleeping(gfp: number, order: number, cpu: number, task: SimTask, done: (pfn: number, now: number) => void): void;
+  /**
+   * allocSleeping's first half: the pfn when the request completed at once (now; no callback will fire), or -1
+   * when the caller must call continueAllocSleeping() with the same request (which never retries this half).
+   */
+  tryAllocSleeping?(gfp: number, order: number, cpu: number, task: SimTask): number;
+  /** allocSleeping's second half, after tryAllocSleeping() returned -1. */
+  continueAllocSleeping?(gfp: number, order: number, cpu: number, task: SimTask, done: (pfn: number, now: number) => void): void;
   counters(): Record<string, number>;
   /** Events worth listing (kswapd wake, OOM kill …) with their virtual time. */
   events?(): Array<{ tNs: number; kind: string; text: string }>;

@@ -8,7 +8,7 @@
  */
 import { Pressure, type PressureOptions } from '../alloc/slowpath.ts';
 import { CorePort, type CoreAllocatorLike } from '../alloc/core_port.ts';
-import { processContext } from '../alloc/context.ts';
+import { processContext, type ExecContext } from '../alloc/context.ts';
 import type { PageAllocatorPort } from '../reclaim/port.ts';
 import type { LruPageOwner } from '../reclaim/vmscan.ts';
 import { LabyrinthError } from '../errors.ts';
@@ -27,6 +27,12 @@ export class LabyrinthPressure implements PressureMachinery {
   private readonly userOf = new Map<PageOwner, number>();
   private readonly movableUserOf = new Map<PageOwner, number>();
   private readonly kills: Array<{ tNs: number; text: string }> = [];
+  private readonly ctxOf = new Map<SimTask, ExecContext>();
+  private lastTask: SimTask | null = null;
+  private lastCtx: ExecContext | null = null;
+  /** The owner lruAdd saw last and its user id (most adds come in runs from one owner). */
+  private lastOwner: PageOwner | null = null;
+  private lastUser = 0;
 
   constructor(opts: PressureMachineryOptions = {}) {
     this.opts = opts;
@@ -71,6 +77,7 @@ export class LabyrinthPressure implements PressureMachinery {
 
   lruAdd(pfn: number, order: number, lru: 'file' | 'anon', dirty: boolean, owner: PageOwner): void {
     const p = this.pressure();
+    if (owner === this.lastOwner) { p.reclaim.addPage(pfn, order, lru, dirty, this.lastUser); return; }
     let user = this.userOf.get(owner);
     if (user === undefined) {
       const o = owner;
@@ -81,6 +88,8 @@ export class LabyrinthPressure implements PressureMachinery {
       user = p.reclaim.addOwner(adapter);
       this.userOf.set(owner, user);
     }
+    this.lastOwner = owner;
+    this.lastUser = user;
     p.reclaim.addPage(pfn, order, lru, dirty, user);
   }
 
@@ -117,7 +126,29 @@ export class LabyrinthPressure implements PressureMachinery {
 
   allocSleeping(gfp: number, order: number, _cpu: number, task: SimTask, done: (pfn: number, now: number) => void): void {
     const p = this.pressure();
-    p.allocSleeping(gfp, order, processContext(task.pid, task.comm), (pfn) => done(pfn, p.clock.now));
+    p.allocSleeping(gfp, order, this.contextOf(task), (pfn) => done(pfn, p.clock.now));
+  }
+
+  tryAllocSleeping(gfp: number, order: number, _cpu: number, task: SimTask): number {
+    return this.pressure().allocSleepingFast(gfp, order, this.contextOf(task));
+  }
+
+  continueAllocSleeping(gfp: number, order: number, _cpu: number, task: SimTask, done: (pfn: number, now: number) => void): void {
+    const p = this.pressure();
+    p.allocSleepingSlow(gfp, order, this.contextOf(task), (pfn) => done(pfn, p.clock.now));
+  }
+
+  /** The process context a task allocates from (immutable, so one per task serves every request). */
+  private contextOf(task: SimTask): ExecContext {
+    if (task === this.lastTask) return this.lastCtx!;
+    let ctx = this.ctxOf.get(task);
+    if (ctx === undefined) {
+      ctx = processContext(task.pid, task.comm);
+      this.ctxOf.set(task, ctx);
+    }
+    this.lastTask = task;
+    this.lastCtx = ctx;
+    return ctx;
   }
 
   kswapdRunningSinceNs(): number {

@@ -528,6 +528,17 @@ export function simulate(spec: ScenarioSpec, alloc: SimAllocator, opts: Simulate
     a.releaseSlot(slot);
   });
 
+  /** A sleeping request issued at `issued` completed at `doneNs` with pfn (-1: failed). */
+  const sleepingDone = (a: ActorRun, order: number, issued: number, pfn: number, doneNs: number): void => {
+    a.pending--;
+    const ok = pfn >= 0;
+    record(a, order, ok, doneNs - issued);
+    if (ok) {
+      if (a.killed) { frees++; alloc.freePages(pfn, order, a.cpu); }
+      else holdPages(a, pfn, order, doneNs);
+    } else reportFailure(a, order, doneNs);
+  };
+
   /** Issue one request (a chunk of `chunk` requests of one order) for actor a at time now. */
   const request = (a: ActorRun, now: number): void => {
     const order = a.pickOrder();
@@ -549,15 +560,14 @@ export function simulate(spec: ScenarioSpec, alloc: SimAllocator, opts: Simulate
       }
       if (a.sleeping && pressure) {
         a.pending++;
-        pressure.allocSleeping(a.gfp, order, a.cpu, a, (pfn, doneNs) => {
-          a.pending--;
-          const ok = pfn >= 0;
-          record(a, order, ok, doneNs - now);
-          if (ok) {
-            if (a.killed) { frees++; alloc.freePages(pfn, order, a.cpu); }
-            else holdPages(a, pfn, order, doneNs);
-          } else reportFailure(a, order, doneNs);
-        });
+        if (pressure.tryAllocSleeping) {
+          // most sleeping requests complete at once: no callback for those
+          const pfn = pressure.tryAllocSleeping(a.gfp, order, a.cpu, a);
+          if (pfn >= 0) sleepingDone(a, order, now, pfn, now);
+          else pressure.continueAllocSleeping!(a.gfp, order, a.cpu, a, (p, doneNs) => sleepingDone(a, order, now, p, doneNs));
+        } else {
+          pressure.allocSleeping(a.gfp, order, a.cpu, a, (p, doneNs) => sleepingDone(a, order, now, p, doneNs));
+        }
         continue;
       }
       const pfn = alloc.allocPages(a.gfp, order, a.cpu);
