@@ -4,7 +4,8 @@
  * sequence runs on two identical machines, one with `setFastPaths(false)`. After every step both pass
  * verify(), return the same pfn, and hold the same state: every page descriptor, list link, zone and
  * pcp counter, generation, the kmem tracepoints fired, and the counters as /proc/vmstat and zoneinfo
- * read them (vmEvents, zoneNumaStats, buddyinfo, labyrinthCounters).
+ * read them (vmEvents, zoneNumaStats, buddyinfo, labyrinthCounters: Float64 totals plus the per-CPU
+ * Int32 counters the fast paths move). A second test folds per-CPU counters at the overflow point.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -13,7 +14,7 @@ import { smallSpec } from './_machine.ts';
 import { verify } from '../src/debug/verify.ts';
 import { computeZoneSetup } from '../src/zone/setup.ts';
 import { PageAllocator } from '../src/alloc/page_alloc.ts';
-import { Z_BOOST, type KmemTracepoints } from '../src/mm/memmap.ts';
+import { CPU_EV_FOLD_AT, Z_BOOST, type KmemTracepoints } from '../src/mm/memmap.ts';
 import {
   GFP_ATOMIC, GFP_DMA, GFP_DMA32, GFP_HIGHUSER_MOVABLE, GFP_KERNEL, GFP_NOWAIT, __GFP_COMP, __GFP_NOWARN,
   __GFP_RECLAIMABLE,
@@ -59,8 +60,9 @@ function sameState(fast: PageAllocator, slow: PageAllocator, where: string): voi
   const s = slow.mm;
   const arrays = ['ints', 'next', 'prev', 'refcount', 'flags', 'order', 'pbmt'] as const;
   for (const k of arrays) {
-    const x = f[k];
-    const y = s[k];
+    // the per-CPU event counters (the tail of `ints`) differ by design: they are compared as sums below
+    const x = k === 'ints' ? f.ints.subarray(0, f.cpuEvBase) : f[k];
+    const y = k === 'ints' ? s.ints.subarray(0, s.cpuEvBase) : s[k];
     const bx = new Uint8Array(x.buffer, x.byteOffset, x.byteLength);
     const by = new Uint8Array(y.buffer, y.byteOffset, y.byteLength);
     if (Buffer.compare(bx, by) !== 0) {
@@ -149,4 +151,38 @@ test('fast_paths_equal_the_general_path_on_random_mixed_order_sequences (verify 
       throw e;
     }
   }), { numRuns: 40 });
+});
+
+test('per_cpu_event_counters_fold_into_the_totals_before_they_overflow_and_readers_stay_exact', () => {
+  const a = machine(true);
+  const m = a.mm;
+  const held: number[] = [];
+  for (let i = 0; i < 300; i++) held.push(a.alloc_pages(GFP_KERNEL, i % 4, i & 1));
+  for (let i = 0; i < held.length; i += 2) a.__free_pages(held[i]!, i % 4, 1);
+  const before = a.vmEvents();
+  const calls = a.labyrinthCounters().allocCalls;
+  // an explicit fold changes no reader's number
+  m.foldCpuEvents(0);
+  assert.deepEqual(a.vmEvents(), before);
+  assert.equal(a.labyrinthCounters().allocCalls, calls);
+  for (let i = 0; i < m.cpuEvStride; i++) assert.equal(m.ints[m.cpuEvBase + i], 0, 'CPU 0 counters folded to 0');
+  // CPU 1's order-0 allocation counter of the preferred zone and its order-0 free counter two short of the
+  // fold point: those counts are part of the totals; 5 pairs later they were folded and every total is exact
+  const z = a.zonelist(0)[0]!;
+  const ai = m.cpuEvBase + m.cpuEvStride + z * 11;
+  const fi = m.cpuEvBase + m.cpuEvStride + m.cpuEvFreeOff;
+  m.ints[ai] = CPU_EV_FOLD_AT - 2;
+  m.ints[fi] = CPU_EV_FOLD_AT - 2;
+  const zname = ['dma', 'dma32', 'normal'][a.zone(z).type]!;
+  const start = a.vmEvents();
+  assert.equal(start[`pgalloc_${zname}`], before[`pgalloc_${zname}`]! + CPU_EV_FOLD_AT - 2);
+  for (let i = 0; i < 5; i++) a.__free_pages(a.alloc_pages(GFP_KERNEL, 0, 1), 0, 1);
+  const end = a.vmEvents();
+  assert.equal(end[`pgalloc_${zname}`], start[`pgalloc_${zname}`]! + 5);
+  assert.equal(end.numa_hit, start.numa_hit! + 5);
+  assert.equal(end.numa_local, start.numa_local! + 5);
+  assert.equal(end.pgfree, start.pgfree! + 5);
+  assert.equal(a.labyrinthCounters().allocCalls, calls + CPU_EV_FOLD_AT - 2 + 5);
+  assert.ok(m.ints[ai]! < 5 && m.ints[fi]! < 5, 'the counters were folded at CPU_EV_FOLD_AT');
+  verify(a);
 });

@@ -10,7 +10,6 @@ import { validateScenario } from '../src/sim/scenario.ts';
 import type { HeldPagesView } from '../src/sim/simulator.ts';
 import { checkAccounting } from './_sim_accounting.ts';
 
-
 test('actors_follow_migration_in_every_layout: ring, slots and set stay exact under reclaim and compaction', () => {
   const spec = validateScenario({
     name: 'layouts', durationMs: 3000, sampleMs: 100,

@@ -10,7 +10,6 @@ import { applyOverrides, loadScenario, runScenario } from '../src/sim/run.ts';
 import type { HeldPagesView, SimResult } from '../src/sim/simulator.ts';
 import { checkAccounting, type Run } from './_sim_accounting.ts';
 
-
 const memo = new Map<string, Run>();
 /** A seeded run, kept with its allocator and what its actors hold at the end (for the accounting checks). */
 const runFull = (name: string, opts: { duration?: string; set?: string[] } = {}): Run => {

@@ -20,8 +20,8 @@ import {
 export { migratetypeIsMergeable };
 import { rmqueueFallback } from './fallback.ts';
 // Constants as module-local bindings: V8 folds these; an imported binding is a load at every use.
-const { MAX_ORDER, MIGRATE_ISOLATE, MIGRATE_PCPTYPES, PAGE_ALLOC_COSTLY_ORDER, pageblock_order } = _MC;
-const { Z_START_PFN, Z_END_PFN, Z_NR_FREE_PAGES, Z_STRIDE } = _MM;
+const { MAX_ORDER, MIGRATE_ISOLATE, MIGRATE_PCPTYPES, MIGRATE_TYPES, PAGE_ALLOC_COSTLY_ORDER, pageblock_order } = _MC;
+const { NR_FREE_LISTS, Z_START_PFN, Z_END_PFN, Z_NR_FREE, Z_NR_FREE_MT, Z_NR_FREE_PAGES, Z_STRIDE } = _MM;
 const { PG_buddy, MT_SHIFT, ORDER_MASK } = _PF;
 
 /** FPI_* flags of __free_one_page. */
@@ -108,29 +108,65 @@ export function buddyMergeLikely(m: MemMap, z: number, pfn: number, buddyPfn: nu
  * @kernel mm/page_alloc.c __free_one_page
  */
 export function freeOnePage(m: MemMap, pfn: number, z: number, order: number, mt: number, fpi: number): void {
-  if (mt !== MIGRATE_ISOLATE) m.ints[m.zoneBase + z * Z_STRIDE + Z_NR_FREE_PAGES] += 1 << order;
+  // the list and counter steps of del_page_from_free_list / add_to_free_list(_tail) / buddy_merge_likely
+  // are written out here with the zone's offsets computed once (this runs for every buddy free)
+  const ints = m.ints;
+  const zb = m.zoneBase + z * Z_STRIDE;
+  if (mt !== MIGRATE_ISOLATE) ints[zb + Z_NR_FREE_PAGES] += 1 << order;
   let buddyPfn = 0;
   const flags = m.flags;
   const orders = m.order;
   const pbmt = m.pbmt;
-  const zb = m.zoneBase + z * Z_STRIDE;
-  const start = m.ints[zb + Z_START_PFN]!;
-  const end = m.ints[zb + Z_END_PFN]!;
+  const next = m.next;
+  const prev = m.prev;
+  const start = ints[zb + Z_START_PFN]!;
+  const end = ints[zb + Z_END_PFN]!;
   while (order < MAX_ORDER - 1) {
     buddyPfn = pfn ^ (1 << order);
     if (buddyPfn < start || buddyPfn >= end) break;
-    if ((flags[buddyPfn]! & PG_buddy) === 0 || (orders[buddyPfn]! & ORDER_MASK) !== order) break;
+    const packed = orders[buddyPfn]!;
+    if ((flags[buddyPfn]! & PG_buddy) === 0 || (packed & ORDER_MASK) !== order) break;
     if (order >= pageblock_order) {
       const buddyMt = pbmt[buddyPfn >>> pageblock_order]!;
       if (mt !== buddyMt && (!migratetypeIsMergeable(mt) || !migratetypeIsMergeable(buddyMt))) break;
     }
-    delPageFromFreeList(m, z, buddyPfn);
+    // del_page_from_free_list(buddy)
+    const n = next[buddyPfn]!;
+    const p = prev[buddyPfn]!;
+    next[p] = n;
+    prev[n] = p;
+    flags[buddyPfn] = 0;
+    orders[buddyPfn] = 0;
+    ints[zb + Z_NR_FREE + order] -= 1;
+    ints[zb + Z_NR_FREE_MT + order * MIGRATE_TYPES + (packed >>> MT_SHIFT)] -= 1;
     pfn &= buddyPfn;
     order++;
   }
   let toTail: boolean;
   if (fpi & FPI_TO_TAIL) toTail = true;
-  else toTail = buddyMergeLikely(m, z, pfn, buddyPfn, order);
-  if (toTail) addToFreeListTail(m, z, pfn, order, mt);
-  else addToFreeList(m, z, pfn, order, mt);
+  else if (order >= MAX_ORDER - 2) toTail = false;
+  else {
+    // buddy_merge_likely: is the buddy of the next order up free at that order?
+    const higherBuddy = (buddyPfn & pfn) ^ (1 << (order + 1));
+    toTail = higherBuddy >= start && higherBuddy < end && (flags[higherBuddy]! & PG_buddy) !== 0
+      && (orders[higherBuddy]! & ORDER_MASK) === order + 1;
+  }
+  const head = m.freeSentBase + z * NR_FREE_LISTS + order * MIGRATE_TYPES + mt;
+  if (toTail) {
+    const last = prev[head]!;
+    next[pfn] = head;
+    prev[pfn] = last;
+    next[last] = pfn;
+    prev[head] = pfn;
+  } else {
+    const first = next[head]!;
+    next[pfn] = first;
+    prev[pfn] = head;
+    prev[first] = pfn;
+    next[head] = pfn;
+  }
+  flags[pfn] = PG_buddy;
+  orders[pfn] = order | (mt << MT_SHIFT);
+  ints[zb + Z_NR_FREE + order] += 1;
+  ints[zb + Z_NR_FREE_MT + order * MIGRATE_TYPES + mt] += 1;
 }

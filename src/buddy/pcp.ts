@@ -16,7 +16,7 @@ import * as _PF from '../mm/page_flags.ts';
 import { rmqueue, freeOnePage, FPI_NONE } from './buddy.ts';
 // Constants as module-local bindings: V8 folds these; an imported binding is a load at every use.
 const { MIGRATE_PCPTYPES, PAGE_ALLOC_COSTLY_ORDER, pageblock_order } = _MC;
-const { EV_PGFREE, NR_LOWORDER_PCP_LISTS, NR_PCP_LISTS, P_BATCH, P_COUNT, P_FREE_FACTOR, P_HIGH, Z_FLAGS,
+const { CPU_EV_FOLD_AT, NR_LOWORDER_PCP_LISTS, NR_PCP_LISTS, P_BATCH, P_COUNT, P_FREE_FACTOR, P_HIGH, Z_FLAGS,
   Z_NR_FREE_PAGES, ZONE_RECLAIM_ACTIVE } = _MM;
 const { PG_pcp, MT_SHIFT } = _PF;
 
@@ -118,7 +118,11 @@ export function nrPcpHigh(m: MemMap, z: number, pb: number, freeHigh: boolean): 
  */
 export function freeUnrefPageCommit(m: MemMap, z: number, cpu: number, pfn: number, pcpMt: number, order: number): void {
   const ints = m.ints;
-  m.ev[EV_PGFREE] += 1 << order;
+  // pgfree in the CPU's counter (MemMap.eventTotals sums them; folded before it overflows)
+  const ci = m.cpuEvBase + cpu * m.cpuEvStride + m.cpuEvFreeOff + order;
+  const cv = ints[ci]! + 1;
+  ints[ci] = cv;
+  if (cv === CPU_EV_FOLD_AT) m.foldCpuEvents(cpu);
   const pindex = orderToPindex(pcpMt, order);
   listAdd(m, m.pcpList(z, cpu, pindex), pfn);
   m.flags[pfn] = PG_pcp;

@@ -23,9 +23,9 @@
  * words, poison bits) and the backing buffers are all shared; `handle()` is what a worker receives
  * and `attachAllocator(handle)` claims a free CPU slot for it. The per-CPU lists of a slot belong to
  * the thread holding it, so the fast path takes no lock; refilling and draining them, and every
- * order above the pcp orders, take the zone lock (src/memory/zone_lock.ts). Event counters
- * (pgalloc, pgfree, numa_*) are plain shared doubles: with several threads they are approximate,
- * like the kernel's per-cpu counters read without folding. `drainAllPages()` drains only the
+ * order above the pcp orders, take the zone lock (src/memory/zone_lock.ts). The fast paths count
+ * events in per-CPU Int32 slots of the shared buffer (each written by its slot's thread, summed on
+ * read); a worker's other counters are private doubles folded at detach(). `drainAllPages()` drains only the
  * calling thread's lists; call `detach()` in each worker to hand its lists back.
  */
 import {

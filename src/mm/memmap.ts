@@ -49,7 +49,8 @@ export const H_LOCK = 14;
 export const HEADER_INTS = 32;
 
 export const MEMMAP_MAGIC = 0x4c42594e; // "LBYN"
-export const LAYOUT_VERSION = 2;
+/** 3: per-CPU Int32 event counters after the pcp blocks. */
+export const LAYOUT_VERSION = 3;
 /** pbZone value of a pageblock that is not wholly inside one zone. */
 export const PB_ZONE_SLOW = 255;
 
@@ -97,6 +98,22 @@ export const NR_LOWORDER_PCP_LISTS = 12;
 export const NR_PCP_LISTS = 13;
 /** Free lists per zone: MAX_ORDER orders × MIGRATE_TYPES. */
 export const NR_FREE_LISTS = MAX_ORDER * MIGRATE_TYPES;
+
+// ---------------------------------------------------------------------------------------------
+// Per-CPU event counters (Int32 slots after the pcp blocks, one block per CPU), as the kernel keeps
+// vm_event_states per CPU and sums them on read (all_vm_events). The fast paths count here with one
+// Int32 increment; every reader adds them to the Float64 totals below (MemMap.eventTotals), and a
+// counter is folded into the totals before it can overflow (CPU_EV_FOLD_AT).
+//   [z * MAX_ORDER + order]           fast-path allocations of 2^order pages in zone z: each is one
+//                                      alloc_pages call, 2^order pgalloc_<zone type>, one numa_hit and
+//                                      one numa_local of z (the fast paths run on single-node machines only)
+//   [nrZones * MAX_ORDER + order]     fast-path frees of 2^order pages (pgfree)
+/** Int32 slots per CPU: the allocation counters of every zone, then the free counters. */
+export function cpuEvStride(nrZones: number): number {
+  return (nrZones + 1) * MAX_ORDER;
+}
+/** A per-CPU counter is folded into the Float64 totals when it reaches this (far below 2^31). */
+export const CPU_EV_FOLD_AT = 1 << 30;
 
 // ---------------------------------------------------------------------------------------------
 // Events (Float64 slots): the vm event counters this layer moves, then per-zone NUMA counters.
@@ -149,7 +166,7 @@ function align8(n: number): number {
 export function computeLayout(nrPfn: number, nrZones: number, nrCpus: number): MemMapLayout {
   const nrSentinels = nrZones * NR_FREE_LISTS + nrZones * nrCpus * NR_PCP_LISTS;
   const nrPageblocks = Math.ceil(nrPfn / (1 << pageblock_order));
-  const intsLen = HEADER_INTS + nrZones * Z_STRIDE + nrZones * nrCpus * P_STRIDE;
+  const intsLen = HEADER_INTS + nrZones * Z_STRIDE + nrZones * nrCpus * P_STRIDE + nrCpus * cpuEvStride(nrZones);
   const intsOff = 0;
   const evOff = align8(intsOff + intsLen * 4);
   const evLen = NR_GLOBAL_EVENTS + nrZones * ZE_STRIDE;
@@ -210,6 +227,11 @@ export class MemMap {
   readonly zoneBase: number;
   /** Int32 offset of pcp (zone 0, cpu 0)'s block inside `ints`. */
   readonly pcpBase: number;
+  /** Int32 offset of CPU 0's event counters inside `ints`; CPU c's are at cpuEvBase + c * cpuEvStride. */
+  readonly cpuEvBase: number;
+  readonly cpuEvStride: number;
+  /** Offset of the free counters inside a CPU's block (after the allocation counters). */
+  readonly cpuEvFreeOff: number;
   /** Header, zone blocks and pcp blocks. */
   readonly ints: Int32Array;
   /**
@@ -253,6 +275,9 @@ export class MemMap {
     this.pcpSentBase = layout.nrPfn + layout.nrZones * NR_FREE_LISTS;
     this.zoneBase = HEADER_INTS;
     this.pcpBase = HEADER_INTS + layout.nrZones * Z_STRIDE;
+    this.cpuEvBase = this.pcpBase + layout.nrZones * layout.nrCpus * P_STRIDE;
+    this.cpuEvStride = cpuEvStride(layout.nrZones);
+    this.cpuEvFreeOff = layout.nrZones * MAX_ORDER;
     this.ints = new Int32Array(buffer, layout.intsOff, layout.intsLen);
     this.ev = new Float64Array(buffer, layout.evOff, layout.evLen);
     const nLinks = layout.nrPfn + layout.nrSentinels;
@@ -350,6 +375,61 @@ export class MemMap {
   /** Float64 index of a per-zone event. */
   zev(z: number, field: number): number {
     return NR_GLOBAL_EVENTS + z * ZE_STRIDE + field;
+  }
+
+  /**
+   * Move CPU `cpu`'s counters into the Float64 totals of this attachment (`ev`) and zero them: done
+   * before a counter overflows, by the thread that owns the CPU. Readers see the same sums before and after.
+   * @kernel mm/vmstat.c vm_events_fold_cpu
+   */
+  foldCpuEvents(cpu: number): void {
+    const ints = this.ints;
+    const ev = this.ev;
+    const cb = this.cpuEvBase + cpu * this.cpuEvStride;
+    for (let z = 0; z < this.nrZones; z++) {
+      const type = ints[this.zoneBase + z * Z_STRIDE + Z_TYPE]!;
+      for (let o = 0; o < MAX_ORDER; o++) {
+        const v = ints[cb + z * MAX_ORDER + o]!;
+        if (v === 0) continue;
+        ints[cb + z * MAX_ORDER + o] = 0;
+        ev[EV_ALLOC_CALLS] = ev[EV_ALLOC_CALLS]! + v;
+        ev[EV_PGALLOC + type] = ev[EV_PGALLOC + type]! + v * 2 ** o;
+        ev[this.zev(z, ZE_NUMA_HIT)] = ev[this.zev(z, ZE_NUMA_HIT)]! + v;
+        ev[this.zev(z, ZE_NUMA_LOCAL)] = ev[this.zev(z, ZE_NUMA_LOCAL)]! + v;
+      }
+    }
+    for (let o = 0; o < MAX_ORDER; o++) {
+      const v = ints[cb + this.cpuEvFreeOff + o]!;
+      if (v === 0) continue;
+      ints[cb + this.cpuEvFreeOff + o] = 0;
+      ev[EV_PGFREE] = ev[EV_PGFREE]! + v * 2 ** o;
+    }
+  }
+
+  /**
+   * The event counters as readers must see them: this attachment's Float64 totals plus every CPU's
+   * Int32 counters (all_vm_events). Same layout as `ev`. Cold: allocates.
+   * @kernel mm/vmstat.c all_vm_events, sum_vm_events
+   */
+  eventTotals(): Float64Array {
+    const out = new Float64Array(this.ev);
+    const ints = this.ints;
+    for (let cpu = 0; cpu < this.nrCpus; cpu++) {
+      const cb = this.cpuEvBase + cpu * this.cpuEvStride;
+      for (let z = 0; z < this.nrZones; z++) {
+        const type = ints[this.zoneBase + z * Z_STRIDE + Z_TYPE]!;
+        for (let o = 0; o < MAX_ORDER; o++) {
+          const v = ints[cb + z * MAX_ORDER + o]!;
+          if (v === 0) continue;
+          out[EV_ALLOC_CALLS] += v;
+          out[EV_PGALLOC + type] += v * 2 ** o;
+          out[this.zev(z, ZE_NUMA_HIT)] += v;
+          out[this.zev(z, ZE_NUMA_LOCAL)] += v;
+        }
+      }
+      for (let o = 0; o < MAX_ORDER; o++) out[EV_PGFREE] += ints[cb + this.cpuEvFreeOff + o]! * 2 ** o;
+    }
+    return out;
   }
 }
 
