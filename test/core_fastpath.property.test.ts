@@ -19,22 +19,13 @@ import {
   GFP_ATOMIC, GFP_DMA, GFP_DMA32, GFP_HIGHUSER_MOVABLE, GFP_KERNEL, GFP_NOWAIT, __GFP_COMP, __GFP_NOWARN,
   __GFP_RECLAIMABLE,
 } from '../src/gfp/bits.ts';
+import { mulberry32 } from './_rng.ts';
 
 const GFPS = [
   GFP_KERNEL, GFP_KERNEL, GFP_HIGHUSER_MOVABLE, GFP_HIGHUSER_MOVABLE, GFP_ATOMIC, GFP_NOWAIT, GFP_DMA, GFP_DMA32,
   GFP_KERNEL | __GFP_RECLAIMABLE, GFP_KERNEL | __GFP_COMP, GFP_HIGHUSER_MOVABLE | __GFP_COMP, GFP_ATOMIC | __GFP_COMP,
 ].map((g) => g | __GFP_NOWARN);
 
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** Records every tracepoint as one line. */
 function recorder(log: string[]): KmemTracepoints {

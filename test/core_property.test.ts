@@ -17,22 +17,13 @@ import {
 import { MAX_ORDER } from '../src/mm/constants.ts';
 import { PG_buddy, ORDER_MASK } from '../src/mm/page_flags.ts';
 import type { PageAllocator } from '../src/alloc/page_alloc.ts';
+import { mulberry32 } from './_rng.ts';
 
 const GFPS = [
   GFP_KERNEL, GFP_ATOMIC, GFP_HIGHUSER_MOVABLE, GFP_KERNEL | __GFP_COMP, GFP_NOWAIT, GFP_DMA, GFP_DMA32,
   GFP_KERNEL | __GFP_RECLAIMABLE, GFP_ATOMIC | __GFP_COMP, GFP_HIGHUSER_MOVABLE | __GFP_COMP, GFP_KERNEL | __GFP_MEMALLOC,
 ].map((g) => g | __GFP_NOWARN);
 
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 interface Held { pfn: number; order: number; compound: boolean; refs: number }
 
