@@ -9,11 +9,30 @@
  * `--toy` runs on the naive test allocator instead of the core (to measure the simulator's own overhead);
  * `--no-pressure` runs the core without kswapd/reclaim/compaction/OOM (the default runs them, as `simulate` does);
  * `--only NAME` runs one scenario.
+ *
+ * Two definitions of "allocation event", both reported:
+ * - workload events: the scenario's own requests + frees (r.totals.requests + r.totals.frees), what the
+ *   actors ask for;
+ * - kmem events: what `perf stat -e kmem:mm_page_alloc,kmem:mm_page_free` would count on a real kernel —
+ *   every mm_page_alloc (each alloc_pages call, failed ones included, as the kernel fires it) and every
+ *   mm_page_free (each page block freed, __free_pages and the batched frees alike) the whole simulation
+ *   makes, reclaim's, compaction's and the slow path's included. Counted on a separate run of the same
+ *   seed with the core's kmem tracepoint hook (PageAllocator.setTracer) on; runs are deterministic, and the
+ *   timed run has the tracer off. Not counted with --toy (no tracepoints).
+ *   Gap: with the pressure machinery on, a sleeping request runs src/alloc/slowpath.ts, which does not fire
+ *   mm_page_alloc (only PageAllocator.alloc_pages does); the counting run adds one mm_page_alloc per such
+ *   request when it completes (pfn or failure), as the kernel fires it once at the end of __alloc_pages.
+ *   Exclusive (labyrinth) allocations fire no tracepoint and are not counted.
  */
 import { performance } from 'node:perf_hooks';
 import { BUILTIN_SCENARIOS, DEFAULT_SCENARIO } from '../src/sim/scenarios.ts';
 import { loadScenario, runScenario } from '../src/sim/run.ts';
 import { parseSize } from '../src/sim/scenario.ts';
+import type { PressureMachinery } from '../src/sim/machinery.ts';
+import { createSimAllocator } from '../src/sim/machine.ts';
+import { createPressureMachinery } from '../src/sim/pressure_machinery.ts';
+import type { KmemTracepoints } from '../src/mm/memmap.ts';
+import type { PageAllocator } from '../src/alloc/page_alloc.ts';
 import { ToyAllocator } from '../test/_toy_allocator.ts';
 
 const json = process.argv.includes('--json');
@@ -21,11 +40,58 @@ const toy = process.argv.includes('--toy');
 const noPressure = process.argv.includes('--no-pressure');
 const onlyAt = process.argv.indexOf('--only');
 const only = onlyAt >= 0 ? process.argv[onlyAt + 1] : undefined;
-interface Row { scenario: string; wallMs: number; cpuMs: number; allocs: number; frees: number; eventsPerSec: number; eventsPerCpuSec: number; virtualS: number }
+interface Row {
+  scenario: string; wallMs: number; cpuMs: number; allocs: number; frees: number; eventsPerSec: number; eventsPerCpuSec: number; virtualS: number;
+  /** mm_page_alloc hits (failed allocations included), mm_page_free hits, and their sum per CPU second; null with --toy. */
+  kmemPageAlloc: number | null; kmemPageAllocFailed: number | null; kmemPageFree: number | null; kmemEvents: number | null; kmemEventsPerCpuSec: number | null;
+}
+
+/** Counts mm_page_alloc and mm_page_free hits, as `perf stat -e kmem:mm_page_alloc,kmem:mm_page_free` would. */
+class KmemCounter implements KmemTracepoints {
+  alloc = 0;
+  allocFailed = 0;
+  free = 0;
+  pageAlloc(pfn: number): void { this.alloc++; if (pfn < 0) this.allocFailed++; }
+  pageFree(): void { this.free++; }
+  pageFreeBatched(): void {}
+  pageAllocZoneLocked(): void {}
+  pagePcpuDrain(): void {}
+  pageAllocExtfrag(): void {}
+}
+
 const rows: Row[] = [];
 for (const name of Object.keys(BUILTIN_SCENARIOS)) {
   if (only !== undefined && name !== only) continue;
   const spec = loadScenario(name);
+  let kmem: KmemCounter | null = null;
+  if (!toy) {
+    // the counting run: the same seed and options as the timed run below, with the kmem tracepoints on
+    const counter = new KmemCounter();
+    let pressure: PressureMachinery | false = false;
+    if (!noPressure) {
+      // the slow path's sleeping requests: one mm_page_alloc each, when the request completes (see the gap above)
+      const m = createPressureMachinery();
+      const tryAlloc = m.tryAllocSleeping!.bind(m), cont = m.continueAllocSleeping!.bind(m), sleep = m.allocSleeping.bind(m);
+      m.tryAllocSleeping = (gfp, order, cpu, task) => {
+        const pfn = tryAlloc(gfp, order, cpu, task);
+        if (pfn >= 0) counter.pageAlloc(pfn);
+        return pfn;
+      };
+      m.continueAllocSleeping = (gfp, order, cpu, task, done) => cont(gfp, order, cpu, task, (pfn, now) => { counter.pageAlloc(pfn); done(pfn, now); });
+      m.allocSleeping = (gfp, order, cpu, task, done) => sleep(gfp, order, cpu, task, (pfn, now) => { counter.pageAlloc(pfn); done(pfn, now); });
+      pressure = m;
+    }
+    runScenario(spec, {
+      seed: 1,
+      pressure,
+      allocator: (s) => {
+        const a = createSimAllocator(s.machine);
+        (a as unknown as { pa: PageAllocator }).pa.setTracer(counter);
+        return a;
+      },
+    });
+    kmem = counter;
+  }
   const c0 = process.cpuUsage();
   const t0 = performance.now();
   const r = runScenario(spec, {
@@ -40,23 +106,31 @@ for (const name of Object.keys(BUILTIN_SCENARIOS)) {
   rows.push({
     scenario: name, wallMs: Math.round(wallMs), cpuMs: Math.round(cpuMs), allocs: r.totals.requests, frees: r.totals.frees,
     eventsPerSec: Math.round(ev / (wallMs / 1000)), eventsPerCpuSec: Math.round(ev / (cpuMs / 1000)), virtualS: r.durationMs / 1000,
+    kmemPageAlloc: kmem?.alloc ?? null, kmemPageAllocFailed: kmem?.allocFailed ?? null, kmemPageFree: kmem?.free ?? null,
+    kmemEvents: kmem ? kmem.alloc + kmem.free : null,
+    kmemEventsPerCpuSec: kmem ? Math.round((kmem.alloc + kmem.free) / (cpuMs / 1000)) : null,
   });
 }
 const def = rows.find((r) => r.scenario === DEFAULT_SCENARIO);
 const events = rows.reduce((s, r) => s + r.allocs + r.frees, 0);
 const total = events / (rows.reduce((s, r) => s + r.wallMs, 0) / 1000);
 const totalCpu = events / (rows.reduce((s, r) => s + r.cpuMs, 0) / 1000);
+const kmemEvents = toy ? null : rows.reduce((s, r) => s + (r.kmemEvents ?? 0), 0);
+const kmemTotalCpu = kmemEvents === null ? null : kmemEvents / (rows.reduce((s, r) => s + r.cpuMs, 0) / 1000);
+const fmtM = (v: number | null, w: number): string => (v === null ? 'n/a' : (v / 1e6).toFixed(2) + 'M').padStart(w);
 if (json) {
   console.log(JSON.stringify({
     allocator: toy ? 'toy' : 'core', pressure: !noPressure && !toy, defaultScenarioMs: def?.wallMs, defaultScenarioCpuMs: def?.cpuMs,
-    eventsPerSec: Math.round(total), eventsPerCpuSec: Math.round(totalCpu), scenarios: rows,
+    eventsPerSec: Math.round(total), eventsPerCpuSec: Math.round(totalCpu),
+    kmemEventsPerCpuSec: kmemTotalCpu === null ? null : Math.round(kmemTotalCpu), scenarios: rows,
   }));
 } else {
   console.log(`allocator: ${toy ? 'toy (test oracle)' : 'core'}, pressure machinery ${!noPressure && !toy ? 'on' : 'off'}`);
-  console.log('scenario           wall ms    cpu ms   allocs      frees  events/s wall  events/s cpu  virtual s');
+  console.log('workload events = the scenario\'s requests + frees; kmem events = mm_page_alloc + mm_page_free hits (perf stat -e kmem:mm_page_alloc,kmem:mm_page_free), counted on a separate traced run');
+  console.log('scenario           wall ms    cpu ms   allocs      frees  workload ev/s wall  workload ev/s cpu  kmem events  kmem events/s (CPU)  virtual s');
   for (const r of rows) {
-    console.log(`${r.scenario.padEnd(16)} ${String(r.wallMs).padStart(9)} ${String(r.cpuMs).padStart(9)} ${String(r.allocs).padStart(9)} ${String(r.frees).padStart(10)} ${(r.eventsPerSec / 1e6).toFixed(2).padStart(13)}M ${(r.eventsPerCpuSec / 1e6).toFixed(2).padStart(12)}M ${String(r.virtualS).padStart(10)}`);
+    console.log(`${r.scenario.padEnd(16)} ${String(r.wallMs).padStart(9)} ${String(r.cpuMs).padStart(9)} ${String(r.allocs).padStart(9)} ${String(r.frees).padStart(10)} ${fmtM(r.eventsPerSec, 18)} ${fmtM(r.eventsPerCpuSec, 18)} ${String(r.kmemEvents ?? 'n/a').padStart(12)} ${fmtM(r.kmemEventsPerCpuSec, 20)} ${String(r.virtualS).padStart(10)}`);
   }
-  console.log(`all: ${(total / 1e6).toFixed(2)} M allocation events/s wall, ${(totalCpu / 1e6).toFixed(2)} M/s CPU` +
+  console.log(`all: workload ${(total / 1e6).toFixed(2)} M events/s wall, ${(totalCpu / 1e6).toFixed(2)} M/s CPU; kmem ${fmtM(kmemTotalCpu, 0)}/s CPU` +
     (def ? `; default scenario ${def.wallMs} ms wall, ${def.cpuMs} ms CPU (target < 10000)` : ''));
 }
