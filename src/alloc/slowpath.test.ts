@@ -90,7 +90,7 @@ for (const kind of RIG_KINDS) test(`gfp_noio_cannot_write_back_dirty_pages [${ki
   fillTo(r, 200, (pfn) => taken.push(pfn));
   taken.forEach((pfn, i) => (i % 2 ? fsCache.own(pfn, 'file-fs', true) : bdevCache.own(pfn, 'file', true)));
   const lru = r.p.reclaim.lru;
-  const dirty = (): number => taken.filter((pfn) => lru.isOnLru(pfn) && (lru.flags[pfn]! & LF_DIRTY)).length;
+  const dirty = (): number => taken.filter((pfn) => lru.isOnLru(pfn) && (lru.flagsOf(pfn) & LF_DIRTY)).length;
   const d0 = dirty();
   // GFP_NOIO: may not start any I/O
   let sc = r.p.reclaim.tryToFreePages(GFP_NOIO, 0, 2, () => false);
@@ -102,7 +102,7 @@ for (const kind of RIG_KINDS) test(`gfp_noio_cannot_write_back_dirty_pages [${ki
   sc = r.p.reclaim.tryToFreePages(GFP_NOFS, 0, 2, () => false);
   const written = r.p.counters()['nr_vmscan_write']!;
   assert.ok(written > 0);
-  const fsWriteback = [...fsCache.handles].filter((h) => (lru.flags[lru.pfnOf(h)]! & LF_DIRTY) === 0).length;
+  const fsWriteback = [...fsCache.handles].filter((h) => (lru.flagsOf(lru.pfnOf(h)) & LF_DIRTY) === 0).length;
   assert.equal(fsWriteback, 0, 'GFP_NOFS wrote no filesystem page');
   // GFP_KERNEL writes filesystem pages too; after the I/O latency they are clean and reclaimable
   r.p.reclaim.tryToFreePages(GFP_KERNEL, 0, 2, () => false);

@@ -36,7 +36,7 @@ test('compact_memory_moves_pages_and_their_handles_follow', () => {
   for (const h of handles) {
     const pfn = lru.pfnOf(h);
     assert.ok(pfn >= 0);
-    assert.equal(lru.handleOf[pfn], h, 'the handle names the page at its new place');
+    assert.equal(lru.handleAt(pfn), h, 'the handle names the page at its new place');
   }
   r.port.verify();
   lru.verify();

@@ -207,12 +207,12 @@ export class Compactor {
   private isMovable(pfn: number): boolean {
     const lru = this.r.lru;
     if (!lru.isOnLru(pfn)) return false;
-    if (lru.order[pfn] !== 0) return false;
+    if (lru.orderOf(pfn) !== 0) return false;
     // Labyrinth (issue 5): exclusive pages are never migrated (secretmem's migrate_folio returns -EBUSY)
     if (this.r.port.pageIsUnmovable?.(pfn) === true) return false;
-    const f = lru.flags[pfn]!;
+    const f = lru.flagsOf(pfn);
     if (f & (LF_WRITEBACK | LF_UNEVICTABLE | LF_ISOLATED)) return false;
-    const h = lru.handleOf[pfn]!;
+    const h = lru.handleAt(pfn);
     if (h < 0) return true;
     const user = lru.userOf(h);
     if (user === 0) return true;
@@ -267,7 +267,7 @@ export class Compactor {
             if (fo > 0) pfn += (1 << fo) - 1;
             continue;
           }
-          if (lru.isOnLru(pfn) && lru.order[pfn]! > 0) { pfn += (1 << lru.order[pfn]!) - 1; continue; }
+          if (lru.isOnLru(pfn) && lru.orderOf(pfn) > 0) { pfn += (1 << lru.orderOf(pfn)) - 1; continue; }
           if (this.isMovable(pfn)) {
             lru.isolate(pfn);
             toMigrate.push(pfn);
@@ -338,7 +338,7 @@ export class Compactor {
       return;
     }
     const lru = this.r.lru;
-    const h = lru.handleOf[src]!;
+    const h = lru.handleAt(src);
     lru.migrateIsolated(src, dst);
     const user = h >= 0 ? lru.userOf(h) : 0;
     this.r.port.setPageLru?.(src, false);

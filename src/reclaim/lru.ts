@@ -41,32 +41,41 @@ export const HANDLE_FREE = -1;
 export const HANDLE_EVICTED = -2;
 export const HANDLE_SWAPPED = -3;
 
+/*
+ * Per-pfn layout: one Int32Array, STRIDE words per pfn, so that everything the LRU keeps about one page shares a
+ * cache line (the pfns reclaim and the workloads touch are scattered; separate arrays cost a miss per field):
+ *   [pfn*STRIDE + 0] next   [+1] prev   [+2] meta   [+3] owner handle (or -1)
+ * meta: bits 0–7 LF_* flags, 8–11 list id + 1 (0 = on no list), 12–15 list id of an isolated page,
+ *       16–23 folio order, 24–30 zone index (fixed at construction).
+ * Sentinels follow the pages (index nrPfns + node * NR_LRU_LISTS + lru, same stride, only next/prev used).
+ */
+const STRIDE = 4;
+const NEXT = 0;
+const PREV = 1;
+const META = 2;
+const HANDLE = 3;
+const FLAGS_MASK = 0xff;
+const ONLIST_SHIFT = 8;
+const ONLIST_MASK = 0xf << ONLIST_SHIFT;
+const ISO_SHIFT = 12;
+const ISO_MASK = 0xf << ISO_SHIFT;
+const ORDER_SHIFT = 16;
+const ORDER_MASK = 0xff << ORDER_SHIFT;
+const ZONE_SHIFT = 24;
+
 export class Lru {
   readonly nrPfns: number;
   readonly nrNodes: number;
-  /** link arrays: [0, nrPfns) pages, then the sentinels */
-  private readonly next: Int32Array;
-  private readonly prev: Int32Array;
-  /** per pfn: LF_* flags of an LRU head page */
-  readonly flags: Uint8Array;
-  /** per pfn: list id + 1 of an LRU head page, 0 when not on an LRU (isolated pages keep 0 and LF_ISOLATED) */
-  private readonly onList: Uint8Array;
-  /** per pfn: list id of an isolated page (to put it back) */
-  private readonly isoList: Uint8Array;
-  /** per pfn: folio order of an LRU head page */
-  readonly order: Uint8Array;
-  /** per pfn: owner handle of an LRU head page (or -1) */
-  readonly handleOf: Int32Array;
+  /** per pfn (and per sentinel) STRIDE words, see above */
+  private readonly pg: Int32Array;
   /** per list (node * NR_LRU_LISTS + lru): pages on it */
   readonly size: Float64Array;
   /** per (zone index * NR_LRU_LISTS + lru): pages on it that sit in that zone (NR_ZONE_LRU_BASE + lru) */
   readonly zoneSize: Float64Array;
-  private readonly zoneOfPfn: Int8Array;
   private readonly nodeOfZone: Int32Array;
 
-  // the handle table: owner-visible numbers that follow pages as they move
-  private handlePfn: Int32Array;
-  private handleUser: Int32Array;
+  // the handle table: owner-visible numbers that follow pages as they move; per handle [pfn, user]
+  private handles: Int32Array;
   private handleFreeList: number[] = [];
   private handleCount = 0;
 
@@ -79,31 +88,27 @@ export class Lru {
     let nrNodes = 1;
     for (const z of zones) nrNodes = Math.max(nrNodes, z.node + 1);
     this.nrNodes = nrNodes;
-    this.zoneOfPfn = new Int8Array(nrPfns).fill(0);
+    if (zones.length > 127) throw new LruError('EZONES', `Cannot build LRUs over ${zones.length} zones: because at most 127 are supported`);
     this.nodeOfZone = new Int32Array(Math.max(1, zones.length));
+    const n = nrPfns + nrNodes * NR_LRU_LISTS;
+    const pg = new Int32Array(n * STRIDE);
+    this.pg = pg;
+    for (let p = 0; p < nrPfns; p++) pg[p * STRIDE + HANDLE] = -1;
     zones.forEach((z, i) => {
-      this.zoneOfPfn.fill(i, z.startPfn, Math.min(z.endPfn, nrPfns));
+      const end = Math.min(z.endPfn, nrPfns);
+      for (let p = z.startPfn; p < end; p++) pg[p * STRIDE + META] = i << ZONE_SHIFT;
       this.nodeOfZone[i] = z.node;
     });
     this.zoneSize = new Float64Array(Math.max(1, zones.length) * NR_LRU_LISTS);
-    const n = nrPfns + nrNodes * NR_LRU_LISTS;
-    this.next = new Int32Array(n);
-    this.prev = new Int32Array(n);
-    for (let s = nrPfns; s < n; s++) { this.next[s] = s; this.prev[s] = s; }
-    this.flags = new Uint8Array(nrPfns);
-    this.onList = new Uint8Array(nrPfns);
-    this.isoList = new Uint8Array(nrPfns);
-    this.order = new Uint8Array(nrPfns);
-    this.handleOf = new Int32Array(nrPfns).fill(-1);
+    for (let s = nrPfns; s < n; s++) { pg[s * STRIDE + NEXT] = s; pg[s * STRIDE + PREV] = s; }
     this.size = new Float64Array(nrNodes * NR_LRU_LISTS);
-    this.handlePfn = new Int32Array(1024).fill(HANDLE_FREE);
-    this.handleUser = new Int32Array(1024);
+    this.handles = new Int32Array(2 * 1024);
+    for (let h = 0; h < 1024; h++) this.handles[2 * h] = HANDLE_FREE;
   }
 
   private sentinel(node: number, lru: number): number { return this.nrPfns + node * NR_LRU_LISTS + lru; }
-  private nodeOfPfn(pfn: number): number { return this.nodeOfZone[this.zoneOfPfn[pfn]!]!; }
   /** Index (into the zones given to the constructor) of the zone holding pfn. */
-  zoneIndexOf(pfn: number): number { return this.zoneOfPfn[pfn]!; }
+  zoneIndexOf(pfn: number): number { return this.pg[pfn * STRIDE + META]! >>> ZONE_SHIFT; }
   /** LRU pages of list `lru` in zone `zoneIndex`. */
   zoneLruSize(zoneIndex: number, lru: number): number { return this.zoneSize[zoneIndex * NR_LRU_LISTS + lru]!; }
 
@@ -116,59 +121,85 @@ export class Lru {
     return flags & LF_ANON ? LRU_INACTIVE_ANON : LRU_INACTIVE_FILE;
   }
 
+  /** LF_* flags of an LRU head pfn (0 when it holds no LRU page). */
+  flagsOf(pfn: number): number { return this.pg[pfn * STRIDE + META]! & FLAGS_MASK; }
+  /** Replace the LF_* flags of an LRU head pfn. */
+  setFlags(pfn: number, f: number): void {
+    const i = pfn * STRIDE + META;
+    this.pg[i] = (this.pg[i]! & ~FLAGS_MASK) | (f & FLAGS_MASK);
+  }
+  /** Folio order of an LRU head pfn. */
+  orderOf(pfn: number): number { return (this.pg[pfn * STRIDE + META]! & ORDER_MASK) >>> ORDER_SHIFT; }
+  /** Owner handle of an LRU head pfn, or -1. */
+  handleAt(pfn: number): number { return this.pg[pfn * STRIDE + HANDLE]!; }
+
   /** The list id of an LRU head pfn, or -1 when it is not on a list. */
-  listOf(pfn: number): number { return this.onList[pfn]! - 1; }
-  isOnLru(pfn: number): boolean { return this.onList[pfn] !== 0; }
-  isIsolated(pfn: number): boolean { return (this.flags[pfn]! & LF_ISOLATED) !== 0; }
+  listOf(pfn: number): number { return ((this.pg[pfn * STRIDE + META]! & ONLIST_MASK) >>> ONLIST_SHIFT) - 1; }
+  isOnLru(pfn: number): boolean { return (this.pg[pfn * STRIDE + META]! & ONLIST_MASK) !== 0; }
+  isIsolated(pfn: number): boolean { return (this.pg[pfn * STRIDE + META]! & LF_ISOLATED) !== 0; }
 
   /** Put a page on the head of list `lru`. */
   linkHead(pfn: number, lru: number): void {
-    const s = this.sentinel(this.nodeOfPfn(pfn), lru);
-    const first = this.next[s]!;
-    this.next[pfn] = first; this.prev[pfn] = s;
-    this.prev[first] = pfn; this.next[s] = pfn;
-    this.onList[pfn] = lru + 1;
-    const nr = 1 << this.order[pfn]!;
-    this.size[this.nodeOfPfn(pfn) * NR_LRU_LISTS + lru]! += nr;
-    this.zoneSize[this.zoneOfPfn[pfn]! * NR_LRU_LISTS + lru]! += nr;
+    const pg = this.pg;
+    const i = pfn * STRIDE;
+    const meta = pg[i + META]!;
+    const zone = meta >>> ZONE_SHIFT;
+    const node = this.nodeOfZone[zone]!;
+    const s = this.nrPfns + node * NR_LRU_LISTS + lru;
+    const si = s * STRIDE;
+    const first = pg[si + NEXT]!;
+    pg[i + NEXT] = first; pg[i + PREV] = s;
+    pg[first * STRIDE + PREV] = pfn; pg[si + NEXT] = pfn;
+    pg[i + META] = (meta & ~ONLIST_MASK) | ((lru + 1) << ONLIST_SHIFT);
+    const nr = 1 << ((meta & ORDER_MASK) >>> ORDER_SHIFT);
+    this.size[node * NR_LRU_LISTS + lru]! += nr;
+    this.zoneSize[zone * NR_LRU_LISTS + lru]! += nr;
   }
 
   /** Move a listed page to the tail of its list (next to be scanned). */
   moveToTail(pfn: number): void {
-    const lru = this.onList[pfn]! - 1;
+    const pg = this.pg;
+    const i = pfn * STRIDE;
+    const meta = pg[i + META]!;
+    const lru = ((meta & ONLIST_MASK) >>> ONLIST_SHIFT) - 1;
     if (lru < 0) return;
-    const p = this.prev[pfn]!, n = this.next[pfn]!;
-    this.next[p] = n; this.prev[n] = p;
-    const s = this.sentinel(this.nodeOfPfn(pfn), lru);
-    const last = this.prev[s]!;
-    this.next[last] = pfn; this.prev[pfn] = last;
-    this.next[pfn] = s; this.prev[s] = pfn;
+    const p = pg[i + PREV]!, n = pg[i + NEXT]!;
+    pg[p * STRIDE + NEXT] = n; pg[n * STRIDE + PREV] = p;
+    const s = this.sentinel(this.nodeOfZone[meta >>> ZONE_SHIFT]!, lru);
+    const si = s * STRIDE;
+    const last = pg[si + PREV]!;
+    pg[last * STRIDE + NEXT] = pfn; pg[i + PREV] = last;
+    pg[i + NEXT] = s; pg[si + PREV] = pfn;
   }
 
   /** Take a page off its list. */
   unlink(pfn: number): number {
-    const lru = this.onList[pfn]! - 1;
+    const pg = this.pg;
+    const i = pfn * STRIDE;
+    const meta = pg[i + META]!;
+    const lru = ((meta & ONLIST_MASK) >>> ONLIST_SHIFT) - 1;
     if (lru < 0) throw new LruError('ENOTONLRU', `Cannot take pfn ${pfn} off an LRU: because it is on none`);
-    const p = this.prev[pfn]!, n = this.next[pfn]!;
-    this.next[p] = n; this.prev[n] = p;
-    this.onList[pfn] = 0;
-    const nr = 1 << this.order[pfn]!;
-    this.size[this.nodeOfPfn(pfn) * NR_LRU_LISTS + lru]! -= nr;
-    this.zoneSize[this.zoneOfPfn[pfn]! * NR_LRU_LISTS + lru]! -= nr;
+    const p = pg[i + PREV]!, n = pg[i + NEXT]!;
+    pg[p * STRIDE + NEXT] = n; pg[n * STRIDE + PREV] = p;
+    pg[i + META] = meta & ~ONLIST_MASK;
+    const nr = 1 << ((meta & ORDER_MASK) >>> ORDER_SHIFT);
+    const zone = meta >>> ZONE_SHIFT;
+    this.size[this.nodeOfZone[zone]! * NR_LRU_LISTS + lru]! -= nr;
+    this.zoneSize[zone * NR_LRU_LISTS + lru]! -= nr;
     return lru;
   }
 
   /** The tail (oldest) page of a list, or -1. */
   tail(node: number, lru: number): number {
     const s = this.sentinel(node, lru);
-    const t = this.prev[s]!;
+    const t = this.pg[s * STRIDE + PREV]!;
     return t === s ? -1 : t;
   }
 
   /** Walk a list head to tail (for checks and reports). */
   *pages(node: number, lru: number): IterableIterator<number> {
     const s = this.sentinel(node, lru);
-    for (let p = this.next[s]!; p !== s; p = this.next[p]!) yield p;
+    for (let p = this.pg[s * STRIDE + NEXT]!; p !== s; p = this.pg[p * STRIDE + NEXT]!) yield p;
   }
 
   /**
@@ -176,96 +207,119 @@ export class Lru {
    * while compaction moves it; `pfnOf(handle)` gives its current pfn (or HANDLE_EVICTED after reclaim).
    */
   add(pfn: number, order: number, kind: LruKind, dirty: boolean, user = 0): number {
-    if (this.onList[pfn] !== 0 || this.handleOf[pfn] !== -1) throw new LruError('EONLRU', `Cannot add pfn ${pfn} to an LRU: because it is already on one`);
+    const pg = this.pg;
+    const i = pfn * STRIDE;
+    const meta = pg[i + META]!;
+    if ((meta & ONLIST_MASK) !== 0 || pg[i + HANDLE] !== -1) throw new LruError('EONLRU', `Cannot add pfn ${pfn} to an LRU: because it is already on one`);
     let f = 0;
     if (kind === 'anon') f |= LF_ANON;
     else if (kind === 'file-fs') f |= LF_FS;
     else if (kind === 'unevictable') f |= LF_UNEVICTABLE;
     if (dirty && kind !== 'anon') f |= LF_DIRTY;
-    this.flags[pfn] = f;
-    this.order[pfn] = order;
+    pg[i + META] = (meta & ~(FLAGS_MASK | ORDER_MASK)) | f | ((order & 0xff) << ORDER_SHIFT);
     const h = this.newHandle(pfn, user);
-    this.handleOf[pfn] = h;
+    pg[i + HANDLE] = h;
     this.linkHead(pfn, Lru.lruFor(f));
     return h;
   }
 
   /** The workload drops its page (unmap / truncate): off the LRU, handle released. The caller frees the page. */
   remove(pfn: number): void {
-    if (this.onList[pfn] !== 0) this.unlink(pfn);
-    const h = this.handleOf[pfn]!;
+    const i = pfn * STRIDE;
+    if ((this.pg[i + META]! & ONLIST_MASK) !== 0) this.unlink(pfn);
+    const h = this.pg[i + HANDLE]!;
     if (h >= 0) this.releaseHandle(h);
-    this.handleOf[pfn] = -1;
-    this.flags[pfn] = 0;
+    this.pg[i + HANDLE] = -1;
+    this.pg[i + META] = this.pg[i + META]! & ~FLAGS_MASK;
+  }
+
+  /**
+   * Reclaim freed an isolated (unlisted) page: its handle is left saying `how` the contents went
+   * (HANDLE_EVICTED / HANDLE_SWAPPED) and stays allocated; the pfn keeps no handle and no flags.
+   * Returns the handle (or -1).
+   */
+  evictPage(pfn: number, how: number): number {
+    const i = pfn * STRIDE;
+    const h = this.pg[i + HANDLE]!;
+    if (h >= 0) this.handles[2 * h] = how;
+    this.pg[i + HANDLE] = -1;
+    this.pg[i + META] = this.pg[i + META]! & ~FLAGS_MASK;
+    return h;
   }
 
   /** Mark referenced (an access): the next scan of an inactive page activates it instead of reclaiming it. */
-  markAccessed(pfn: number): void { this.flags[pfn]! |= LF_REFERENCED; }
-  setDirty(pfn: number): void { if (!(this.flags[pfn]! & LF_ANON)) this.flags[pfn]! |= LF_DIRTY; }
+  markAccessed(pfn: number): void { this.pg[pfn * STRIDE + META]! |= LF_REFERENCED; }
+  setDirty(pfn: number): void { const i = pfn * STRIDE + META; if (!(this.pg[i]! & LF_ANON)) this.pg[i]! |= LF_DIRTY; }
 
   // ----- handles -----
   private newHandle(pfn: number, user: number): number {
     let h = this.handleFreeList.pop();
     if (h === undefined) {
       h = this.handleCount++;
-      if (h >= this.handlePfn.length) {
-        const np = new Int32Array(this.handlePfn.length * 2).fill(HANDLE_FREE); np.set(this.handlePfn); this.handlePfn = np;
-        const nu = new Int32Array(this.handleUser.length * 2); nu.set(this.handleUser); this.handleUser = nu;
+      if (2 * h >= this.handles.length) {
+        const old = this.handles;
+        const nh = new Int32Array(old.length * 2);
+        nh.set(old);
+        for (let k = old.length; k < nh.length; k += 2) nh[k] = HANDLE_FREE;
+        this.handles = nh;
       }
     }
-    this.handlePfn[h] = pfn;
-    this.handleUser[h] = user;
+    this.handles[2 * h] = pfn;
+    this.handles[2 * h + 1] = user;
     return h;
   }
   private releaseHandle(h: number): void {
-    this.handlePfn[h] = HANDLE_FREE;
+    this.handles[2 * h] = HANDLE_FREE;
     this.handleFreeList.push(h);
   }
   /** Current pfn of a handle, or HANDLE_EVICTED / HANDLE_SWAPPED / HANDLE_FREE. */
-  pfnOf(handle: number): number { return handle >= 0 && handle < this.handleCount ? this.handlePfn[handle]! : HANDLE_FREE; }
-  userOf(handle: number): number { return this.handleUser[handle]!; }
+  pfnOf(handle: number): number { return handle >= 0 && handle < this.handleCount ? this.handles[2 * handle]! : HANDLE_FREE; }
+  userOf(handle: number): number { return this.handles[2 * handle + 1]!; }
   /** The page behind a handle left memory (reclaimed); the handle stays allocated so the owner can see it. */
-  evictHandle(h: number, how: number): void { this.handlePfn[h] = how; }
+  evictHandle(h: number, how: number): void { this.handles[2 * h] = how; }
   /** The owner forgets an evicted handle. */
-  forgetHandle(h: number): void { if (this.handlePfn[h]! < 0 && this.handlePfn[h] !== HANDLE_FREE) this.releaseHandle(h); }
+  forgetHandle(h: number): void { const p = this.handles[2 * h]!; if (p < 0 && p !== HANDLE_FREE) this.releaseHandle(h); }
 
   /**
    * Move an LRU page's identity from `from` to `to` (migration): same list position semantics (it goes to the
    * head of the same list), same flags and order, and its handle now names `to`.
    */
   migrate(from: number, to: number): void {
-    const wasOn = this.onList[from] !== 0;
+    const wasOn = this.isOnLru(from);
     const lru = wasOn ? this.unlink(from) : -1;
-    this.moveIdentity(from, to, this.flags[from]!);
+    this.moveIdentity(from, to, this.flagsOf(from));
     if (wasOn) this.linkHead(to, lru);
   }
 
   /** `to` takes `from`'s order and handle, with flags `flagsTo`; `from` is left without flags or handle. */
   private moveIdentity(from: number, to: number, flagsTo: number): void {
-    this.flags[to] = flagsTo;
-    this.order[to] = this.order[from]!;
-    const h = this.handleOf[from]!;
-    this.handleOf[to] = h;
-    if (h >= 0) this.handlePfn[h] = to;
-    this.handleOf[from] = -1;
-    this.flags[from] = 0;
+    const pg = this.pg;
+    const fi = from * STRIDE, ti = to * STRIDE;
+    const fm = pg[fi + META]!;
+    pg[ti + META] = (pg[ti + META]! & ~(FLAGS_MASK | ORDER_MASK)) | (flagsTo & FLAGS_MASK) | (fm & ORDER_MASK);
+    const h = pg[fi + HANDLE]!;
+    pg[ti + HANDLE] = h;
+    if (h >= 0) this.handles[2 * h] = to;
+    pg[fi + HANDLE] = -1;
+    pg[fi + META] = fm & ~FLAGS_MASK;
   }
 
   /** isolate_lru_folio: off its list, remembered for putback or migration. */
   isolate(pfn: number): void {
     const l = this.unlink(pfn);
-    this.isoList[pfn] = l;
-    this.flags[pfn]! |= LF_ISOLATED;
+    const i = pfn * STRIDE + META;
+    this.pg[i] = (this.pg[i]! & ~ISO_MASK) | (l << ISO_SHIFT) | LF_ISOLATED;
   }
+  private isoListOf(pfn: number): number { return (this.pg[pfn * STRIDE + META]! & ISO_MASK) >>> ISO_SHIFT; }
   /** putback_lru_page: back to the head of the list it came from. */
   putback(pfn: number): void {
-    this.flags[pfn]! &= ~LF_ISOLATED;
-    this.linkHead(pfn, this.isoList[pfn]!);
+    this.pg[pfn * STRIDE + META]! &= ~LF_ISOLATED;
+    this.linkHead(pfn, this.isoListOf(pfn));
   }
   /** Migration of an isolated page: `to` takes its identity and its list; the handle follows. */
   migrateIsolated(from: number, to: number): void {
-    this.moveIdentity(from, to, this.flags[from]! & ~LF_ISOLATED);
-    this.linkHead(to, this.isoList[from]!);
+    this.moveIdentity(from, to, this.flagsOf(from) & ~LF_ISOLATED);
+    this.linkHead(to, this.isoListOf(from));
   }
 
   /** Check the lists: links consistent, sizes equal to the sum of folio sizes, handles point back. */
@@ -274,13 +328,15 @@ export class Lru {
       for (let lru = 0; lru < NR_LRU_LISTS; lru++) {
         const s = this.sentinel(node, lru);
         let n = 0;
-        for (let p = this.next[s]!, guard = 0; p !== s; p = this.next[p]!) {
+        const pg = this.pg;
+        for (let p = pg[s * STRIDE + NEXT]!, guard = 0; p !== s; p = pg[p * STRIDE + NEXT]!) {
           if (++guard > this.nrPfns) throw new LruError('EVERIFY', `LRU ${LRU_NAMES[lru]} of node ${node} is not a cycle`);
-          if (this.next[this.prev[p]!] !== p) throw new LruError('EVERIFY', `pfn ${p}: broken back link`);
-          if (this.onList[p] !== lru + 1) throw new LruError('EVERIFY', `pfn ${p} is on ${LRU_NAMES[lru]} but says ${this.onList[p]! - 1}`);
-          const h = this.handleOf[p]!;
-          if (h >= 0 && this.handlePfn[h] !== p) throw new LruError('EVERIFY', `pfn ${p}: handle ${h} points at ${this.handlePfn[h]}`);
-          n += 1 << this.order[p]!;
+          if (pg[pg[p * STRIDE + PREV]! * STRIDE + NEXT] !== p) throw new LruError('EVERIFY', `pfn ${p}: broken back link`);
+          if (this.listOf(p) !== lru) throw new LruError('EVERIFY', `pfn ${p} is on ${LRU_NAMES[lru]} but says ${this.listOf(p)}`);
+          if (this.zoneIndexOf(p) >= this.nodeOfZone.length || this.nodeOfZone[this.zoneIndexOf(p)] !== node) throw new LruError('EVERIFY', `pfn ${p} is on node ${node}'s list but its zone is on another node`);
+          const h = pg[p * STRIDE + HANDLE]!;
+          if (h >= 0 && this.handles[2 * h] !== p) throw new LruError('EVERIFY', `pfn ${p}: handle ${h} points at ${this.handles[2 * h]}`);
+          n += 1 << this.orderOf(p);
         }
         if (n !== this.lruSize(node, lru)) throw new LruError('EVERIFY', `LRU ${LRU_NAMES[lru]} of node ${node}: size ${this.lruSize(node, lru)} but holds ${n}`);
       }

@@ -88,6 +88,9 @@ export class Reclaimer {
   /** per-node pgdat->kswapd_failures */
   readonly kswapdFailures: Int32Array;
   private readonly ioDone = (_now: number, handle: number): void => this.endWriteback(handle);
+  /** shrinkInactiveList's scratch: the isolated batch and the skipped pages (grown on demand, never shrunk) */
+  private scanBatch: Int32Array = new Int32Array(SWAP_CLUSTER_MAX);
+  private scanSkipped: Int32Array = new Int32Array(SWAP_CLUSTER_MAX);
 
   constructor(port: PageAllocatorPort, clock: Clock, ev: PressureEvents, opts: Partial<ReclaimOptions> = {}) {
     this.port = port;
@@ -114,14 +117,14 @@ export class Reclaimer {
     }
     const h = this.lru.add(pfn, order, kind, dirty, user);
     this.port.setPageLru?.(pfn, true);
-    if (this.lru.flags[pfn]! & LF_DIRTY) this.nrDirty += 1 << order;
+    if (this.lru.flagsOf(pfn) & LF_DIRTY) this.nrDirty += 1 << order;
     return h;
   }
 
   /** The workload drops a page it owns; the caller frees it afterwards. */
   removePage(pfn: number): void {
-    const f = this.lru.flags[pfn]!;
-    const nr = 1 << this.lru.order[pfn]!;
+    const f = this.lru.flagsOf(pfn);
+    const nr = 1 << this.lru.orderOf(pfn);
     if (f & LF_DIRTY) this.nrDirty -= nr;
     if (f & LF_WRITEBACK) this.nrWriteback -= nr;
     this.lru.remove(pfn);
@@ -231,10 +234,10 @@ export class Reclaimer {
     while (scanned < nrToScan) {
       const pfn = lru.tail(node, l);
       if (pfn < 0) break;
-      const nr = 1 << lru.order[pfn]!;
+      const nr = 1 << lru.orderOf(pfn);
       scanned += nr;
       lru.unlink(pfn);
-      lru.flags[pfn]! &= ~LF_REFERENCED;
+      lru.setFlags(pfn, lru.flagsOf(pfn) & ~LF_REFERENCED);
       lru.linkHead(pfn, l - 1);
       deactivated += nr;
     }
@@ -259,43 +262,49 @@ export class Reclaimer {
     void lru;
     // isolate_lru_folios: take up to nrToScan pages from the tail; pages of zones above reclaimIdx are skipped
     // (and go back to the head afterwards), not counted as scanned
-    const batch: number[] = [];
-    const skipped: number[] = [];
+    // scratch lists reused across calls (a batch holds at most nrToScan pages; skipped ones are unbounded)
+    let batch = this.scanBatch;
+    let skipped = this.scanSkipped;
+    let nBatch = 0;
+    let nSkipped = 0;
     let scanned = 0;
     const zones = this.port.zones;
     while (scanned < nrToScan) {
       const pfn = lru.tail(node, l);
       if (pfn < 0) break;
-      const nr = 1 << lru.order[pfn]!;
+      const nr = 1 << lru.orderOf(pfn);
       lru.unlink(pfn);
       const zt = zones[lru.zoneIndexOf(pfn)]!.zoneIdx;
       if (zt > sc.reclaimIdx) {
-        skipped.push(pfn);
+        if (nSkipped === skipped.length) skipped = this.scanSkipped = grow(skipped);
+        skipped[nSkipped++] = pfn;
         ev[PGSKIP_BASE + zt]! += nr;
         continue;
       }
       scanned += nr;
-      batch.push(pfn);
+      if (nBatch === batch.length) batch = this.scanBatch = grow(batch);
+      batch[nBatch++] = pfn;
     }
-    for (let i = skipped.length - 1; i >= 0; i--) lru.linkHead(skipped[i]!, l);
+    for (let i = nSkipped - 1; i >= 0; i--) lru.linkHead(skipped[i]!, l);
     sc.nrScanned += scanned;
     ev[sc.isKswapd ? PGSCAN_KSWAPD : PGSCAN_DIRECT]! += scanned;
     ev[l === LRU_INACTIVE_FILE ? PGSCAN_FILE : PGSCAN_ANON]! += scanned;
     let reclaimed = 0;
     const isFile = l === LRU_INACTIVE_FILE;
-    for (const pfn of batch) {
-      const f = lru.flags[pfn]!;
-      const nr = 1 << lru.order[pfn]!;
+    for (let bi = 0; bi < nBatch; bi++) {
+      const pfn = batch[bi]!;
+      const f = lru.flagsOf(pfn);
+      const nr = 1 << lru.orderOf(pfn);
       if (f & LF_UNEVICTABLE) { lru.linkHead(pfn, l); continue; }
       if (f & LF_WRITEBACK) {
         // under I/O: mark for immediate reclaim when it ends, and activate (6.1's case 2)
-        lru.flags[pfn] = f | LF_RECLAIM;
+        lru.setFlags(pfn, f | LF_RECLAIM);
         lru.linkHead(pfn, l + 1);
         ev[PGACTIVATE]! += nr;
         continue;
       }
       if (f & LF_REFERENCED) {
-        lru.flags[pfn] = f & ~LF_REFERENCED;
+        lru.setFlags(pfn, f & ~LF_REFERENCED);
         lru.linkHead(pfn, l + 1);
         ev[PGACTIVATE]! += nr;
         continue;
@@ -338,25 +347,22 @@ export class Reclaimer {
   /** pageout: the page (flags f) goes under writeback with PG_reclaim, back to the head of list l; I/O ends later. */
   private startWriteback(pfn: number, f: number, l: number, nr: number): void {
     const lru = this.lru;
-    lru.flags[pfn] = (f & ~LF_DIRTY) | LF_WRITEBACK | LF_RECLAIM;
+    lru.setFlags(pfn, (f & ~LF_DIRTY) | LF_WRITEBACK | LF_RECLAIM);
     this.nrWriteback += nr;
     this.ev.v[NR_VMSCAN_WRITE]! += nr;
     lru.linkHead(pfn, l);
-    this.clock.after(this.opts.ioLatencyNs, this.ioDone, lru.handleOf[pfn]!);
+    this.clock.after(this.opts.ioLatencyNs, this.ioDone, lru.handleAt(pfn));
   }
 
   /** Free an isolated LRU page, tell its owner, and leave the handle saying where the contents went. */
   private freeLruPage(pfn: number, nr: number, how: number): void {
     const lru = this.lru;
-    const h = lru.handleOf[pfn]!;
-    const order = lru.order[pfn]!;
+    const order = lru.orderOf(pfn);
+    const h = lru.evictPage(pfn, how);
     const owner = h >= 0 ? this.owners[lru.userOf(h)] : undefined;
-    if (h >= 0) lru.evictHandle(h, how);
-    lru.handleOf[pfn] = -1;
-    lru.flags[pfn] = 0;
     this.port.setPageLru?.(pfn, false);
     this.port.freePages(pfn, order);
-    if (owner && h >= 0) owner.reclaimed(pfn, order, h);
+    if (owner) owner.reclaimed(pfn, order, h);
     void nr;
   }
 
@@ -365,11 +371,11 @@ export class Reclaimer {
     const pfn = this.lru.pfnOf(handle);
     if (pfn < 0) return;
     const lru = this.lru;
-    const f = lru.flags[pfn]!;
+    const f = lru.flagsOf(pfn);
     if (!(f & LF_WRITEBACK)) return;
-    const nr = 1 << lru.order[pfn]!;
+    const nr = 1 << lru.orderOf(pfn);
     this.nrWriteback -= nr;
-    lru.flags[pfn] = f & ~(LF_WRITEBACK | LF_RECLAIM);
+    lru.setFlags(pfn, f & ~(LF_WRITEBACK | LF_RECLAIM));
     if ((f & LF_RECLAIM) && lru.isOnLru(pfn)) {
       const l = lru.listOf(pfn);
       const inactive = l === LRU_ACTIVE_ANON || l === LRU_ACTIVE_FILE ? l - 1 : l;
@@ -399,6 +405,12 @@ export class Reclaimer {
     } while (--sc.priority >= 0);
     return sc;
   }
+}
+
+function grow(a: Int32Array): Int32Array {
+  const b = new Int32Array(a.length * 2);
+  b.set(a);
+  return b;
 }
 
 export { GFP_KERNEL as KSWAPD_GFP };

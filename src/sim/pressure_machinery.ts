@@ -95,7 +95,7 @@ export class LabyrinthPressure implements PressureMachinery {
 
   lruRemove(pfn: number, _order: number): void {
     const p = this.pressure();
-    if (p.reclaim.lru.isOnLru(pfn) || p.reclaim.lru.handleOf[pfn]! >= 0) p.reclaim.removePage(pfn);
+    if (p.reclaim.lru.isOnLru(pfn) || p.reclaim.lru.handleAt(pfn) >= 0) p.reclaim.removePage(pfn);
   }
 
   movableAdd(pfn: number, order: number, owner: PageOwner): void {
