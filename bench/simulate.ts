@@ -4,11 +4,11 @@
  * Each scenario is measured in wall time (performance.now) and in CPU time (process.cpuUsage, user + system),
  * so that waiting for a CPU on a loaded machine does not count in the CPU column.
  *
- *   node --import tsx bench/simulate.ts [--json] [--toy] [--no-pressure] [--only NAME]
+ *   node --import tsx bench/simulate.ts [--json] [--toy] [--no-pressure] [--only NAME] [--no-kmem]
  *
  * `--toy` runs on the naive test allocator instead of the core (to measure the simulator's own overhead);
  * `--no-pressure` runs the core without kswapd/reclaim/compaction/OOM (the default runs them, as `simulate` does);
- * `--only NAME` runs one scenario.
+ * `--only NAME` runs one scenario; `--no-kmem` skips the kmem counting run (its columns read n/a).
  *
  * Two definitions of "allocation event", both reported:
  * - workload events: the scenario's own requests + frees (r.totals.requests + r.totals.frees), what the
@@ -38,6 +38,7 @@ import { ToyAllocator } from '../test/_toy_allocator.ts';
 const json = process.argv.includes('--json');
 const toy = process.argv.includes('--toy');
 const noPressure = process.argv.includes('--no-pressure');
+const noKmem = process.argv.includes('--no-kmem');
 const onlyAt = process.argv.indexOf('--only');
 const only = onlyAt >= 0 ? process.argv[onlyAt + 1] : undefined;
 interface Row {
@@ -64,7 +65,7 @@ for (const name of Object.keys(BUILTIN_SCENARIOS)) {
   if (only !== undefined && name !== only) continue;
   const spec = loadScenario(name);
   let kmem: KmemCounter | null = null;
-  if (!toy) {
+  if (!toy && !noKmem) {
     // the counting run: the same seed and options as the timed run below, with the kmem tracepoints on
     const counter = new KmemCounter();
     let pressure: PressureMachinery | false = false;
@@ -115,7 +116,7 @@ const def = rows.find((r) => r.scenario === DEFAULT_SCENARIO);
 const events = rows.reduce((s, r) => s + r.allocs + r.frees, 0);
 const total = events / (rows.reduce((s, r) => s + r.wallMs, 0) / 1000);
 const totalCpu = events / (rows.reduce((s, r) => s + r.cpuMs, 0) / 1000);
-const kmemEvents = toy ? null : rows.reduce((s, r) => s + (r.kmemEvents ?? 0), 0);
+const kmemEvents = toy || noKmem ? null : rows.reduce((s, r) => s + (r.kmemEvents ?? 0), 0);
 const kmemTotalCpu = kmemEvents === null ? null : kmemEvents / (rows.reduce((s, r) => s + r.cpuMs, 0) / 1000);
 const fmtM = (v: number | null, w: number): string => (v === null ? 'n/a' : (v / 1e6).toFixed(2) + 'M').padStart(w);
 if (json) {

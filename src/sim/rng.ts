@@ -10,10 +10,8 @@
  * rng.pickWeighted([1, 3]); // 0 with p=1/4, 1 with p=3/4
  */
 export class Rng {
-  private a: number;
-  private b: number;
-  private c: number;
-  private d: number;
+  /** The sfc32 state a, b, c, d as int32 bit patterns (a typed array: no boxed doubles for values ≥ 2^30). */
+  private readonly s = new Int32Array(4);
 
   constructor(seed: number) {
     let s = seed >>> 0;
@@ -25,23 +23,24 @@ export class Rng {
       z = Math.imul(z ^ (z >>> 13), 0xc2b2ae35);
       return (z ^ (z >>> 16)) >>> 0;
     };
-    this.a = next();
-    this.b = next();
-    this.c = next();
-    this.d = next();
+    this.s[0] = next();
+    this.s[1] = next();
+    this.s[2] = next();
+    this.s[3] = next();
     for (let i = 0; i < 12; i++) this.u32();
   }
 
   /** Next uniform uint32. */
   u32(): number {
-    const a = this.a, b = this.b, c = this.c;
-    const t = (((a + b) >>> 0) + this.d) >>> 0;
-    this.d = (this.d + 1) >>> 0;
-    this.a = b ^ (b >>> 9);
-    this.b = (c + (c << 3)) >>> 0;
-    const r = (c << 21) | (c >>> 11);
-    this.c = (r + t) >>> 0;
-    return t;
+    // sfc32 in int32 arithmetic: the same bits as in uint32, the result read back as uint32
+    const st = this.s;
+    const a = st[0]!, b = st[1]!, c = st[2]!, d = st[3]!;
+    const t = (a + b + d) | 0;
+    st[3] = d + 1;
+    st[0] = b ^ (b >>> 9);
+    st[1] = c + (c << 3);
+    st[2] = ((c << 21) | (c >>> 11)) + t;
+    return t >>> 0;
   }
 
   /** Uniform float in [0, 1) with 32 bits of resolution. */
@@ -78,7 +77,7 @@ export class Rng {
 
   /** A derived generator: an independent stream for a sub-component, stable under reordering of other draws. */
   fork(salt: number): Rng {
-    return new Rng((this.a ^ Math.imul(salt + 1, 0x9e3779b1)) >>> 0);
+    return new Rng((this.s[0]! ^ Math.imul(salt + 1, 0x9e3779b1)) >>> 0);
   }
 }
 

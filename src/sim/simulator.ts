@@ -194,7 +194,14 @@ class ActorRun implements PageOwner, SimTask {
   readonly gfp: number;
   readonly sleeping: boolean;
   readonly orderWeights: number[];
+  /** The weights as doubles and their sum, summed once in rng.pickWeighted's order (so the pick is the same). */
+  private readonly orderW: Float64Array;
+  private readonly orderTotal: number;
   readonly fixedOrder: number;
+  /** A sleeping gfp outside process context: every request is refused (see request()). */
+  readonly refuses: boolean;
+  /** spec.deadlineMs in ns, Infinity without one. */
+  readonly deadlineNs: number;
   readonly chunk: number;
   readonly cpu: number;
   readonly startNs: number;
@@ -259,6 +266,12 @@ class ActorRun implements PageOwner, SimTask {
       this.fixedOrder = -1;
       this.orderWeights = spec.order.slice();
     }
+    this.orderW = Float64Array.from(this.orderWeights);
+    let total = 0;
+    for (let i = 0; i < this.orderW.length; i++) total += this.orderW[i]!;
+    this.orderTotal = total;
+    this.refuses = this.sleeping && spec.context !== 'process';
+    this.deadlineNs = spec.deadlineMs !== undefined ? spec.deadlineMs * NSEC_PER_MSEC : Infinity;
     this.chunk = spec.chunk ?? 1;
     this.cpu = spec.cpu ?? 0;
     this.startNs = (spec.startMs ?? 0) * NSEC_PER_MSEC;
@@ -281,7 +294,15 @@ class ActorRun implements PageOwner, SimTask {
   }
 
   pickOrder(): number {
-    return this.fixedOrder >= 0 ? this.fixedOrder : this.rng.pickWeighted(this.orderWeights);
+    if (this.fixedOrder >= 0) return this.fixedOrder;
+    // rng.pickWeighted without summing the weights again: the same draw, the same subtractions, the same pick
+    const w = this.orderW;
+    let x = this.rng.float() * this.orderTotal;
+    for (let i = 0; i < w.length; i++) {
+      x -= w[i]!;
+      if (x < 0) return i;
+    }
+    return w.length - 1;
   }
 
   /** Hold a block in the ring (fixed hold) or the set. */
@@ -496,7 +517,7 @@ export function simulate(spec: ScenarioSpec, alloc: SimAllocator, opts: Simulate
     if (latNs > a.stats[b + ST_LATMAX]!) a.stats[b + ST_LATMAX] = latNs;
     const bucket = latNs <= 0 ? 0 : Math.min(LAT_BUCKETS - 1, 1 + Math.floor(Math.log2(latNs)));
     a.latHist[order * LAT_BUCKETS + bucket]!++;
-    if (a.spec.deadlineMs !== undefined && latNs > a.spec.deadlineMs * NSEC_PER_MSEC) a.stats[b + ST_DEADLINE]!++;
+    if (latNs > a.deadlineNs) a.stats[b + ST_DEADLINE]!++;
   };
 
   /** A request succeeded at `now` (issued at `issued`): hold its pages as the actor says. */
@@ -543,7 +564,7 @@ export function simulate(spec: ScenarioSpec, alloc: SimAllocator, opts: Simulate
   const request = (a: ActorRun, now: number): void => {
     const order = a.pickOrder();
     for (let c = 0; c < a.chunk; c++) {
-      if (a.sleeping && a.spec.context !== 'process') {
+      if (a.refuses) {
         // A sleeping allocation in atomic context: the kernel refuses it ("BUG: sleeping function called from
         // invalid context"); nothing is allocated.
         a.stats[order * ST_FIELDS + ST_REFUSED]!++;
