@@ -91,6 +91,8 @@ export class Reclaimer {
   /** shrinkInactiveList's scratch: the isolated batch and the skipped pages (grown on demand, never shrunk) */
   private scanBatch: Int32Array = new Int32Array(SWAP_CLUSTER_MAX);
   private scanSkipped: Int32Array = new Int32Array(SWAP_CLUSTER_MAX);
+  /** per zone index of the Lru (port.zones order): its zone type (zone_idx), read per scanned page */
+  private readonly zoneTypeOf: Int8Array;
 
   constructor(port: PageAllocatorPort, clock: Clock, ev: PressureEvents, opts: Partial<ReclaimOptions> = {}) {
     this.port = port;
@@ -100,6 +102,7 @@ export class Reclaimer {
     let nrPfns = 0;
     for (const z of port.zones) nrPfns = Math.max(nrPfns, z.endPfn);
     this.lru = new Lru(nrPfns, port.zones);
+    this.zoneTypeOf = Int8Array.from(port.zones, (z) => z.zoneIdx);
     this.kswapdFailures = new Int32Array(port.nrNodes);
   }
 
@@ -268,13 +271,13 @@ export class Reclaimer {
     let nBatch = 0;
     let nSkipped = 0;
     let scanned = 0;
-    const zones = this.port.zones;
+    const zoneTypeOf = this.zoneTypeOf;
     while (scanned < nrToScan) {
       const pfn = lru.tail(node, l);
       if (pfn < 0) break;
       const nr = 1 << lru.orderOf(pfn);
       lru.unlink(pfn);
-      const zt = zones[lru.zoneIndexOf(pfn)]!.zoneIdx;
+      const zt = zoneTypeOf[lru.zoneIndexOf(pfn)]!;
       if (zt > sc.reclaimIdx) {
         if (nSkipped === skipped.length) skipped = this.scanSkipped = grow(skipped);
         skipped[nSkipped++] = pfn;
