@@ -19,18 +19,14 @@
  *   makes, reclaim's, compaction's and the slow path's included. Counted on a separate run of the same
  *   seed with the core's kmem tracepoint hook (PageAllocator.setTracer) on; runs are deterministic, and the
  *   timed run has the tracer off. Not counted with --toy (no tracepoints).
- *   Gap: with the pressure machinery on, a sleeping request runs src/alloc/slowpath.ts, which does not fire
- *   mm_page_alloc (only PageAllocator.alloc_pages does); the counting run adds one mm_page_alloc per such
- *   request when it completes (pfn or failure), as the kernel fires it once at the end of __alloc_pages.
+ *   The slow path (src/alloc/slowpath.ts) fires mm_page_alloc once per request when it ends, as __alloc_pages does.
  *   Exclusive (labyrinth) allocations fire no tracepoint and are not counted.
  */
 import { performance } from 'node:perf_hooks';
 import { BUILTIN_SCENARIOS, DEFAULT_SCENARIO } from '../src/sim/scenarios.ts';
 import { loadScenario, runScenario } from '../src/sim/run.ts';
 import { parseSize } from '../src/sim/scenario.ts';
-import type { PressureMachinery } from '../src/sim/machinery.ts';
 import { createSimAllocator } from '../src/sim/machine.ts';
-import { createPressureMachinery } from '../src/sim/pressure_machinery.ts';
 import type { KmemTracepoints } from '../src/mm/memmap.ts';
 import type { PageAllocator } from '../src/alloc/page_alloc.ts';
 import { ToyAllocator } from '../test/_toy_allocator.ts';
@@ -68,20 +64,7 @@ for (const name of Object.keys(BUILTIN_SCENARIOS)) {
   if (!toy && !noKmem) {
     // the counting run: the same seed and options as the timed run below, with the kmem tracepoints on
     const counter = new KmemCounter();
-    let pressure: PressureMachinery | false = false;
-    if (!noPressure) {
-      // the slow path's sleeping requests: one mm_page_alloc each, when the request completes (see the gap above)
-      const m = createPressureMachinery();
-      const tryAlloc = m.tryAllocSleeping!.bind(m), cont = m.continueAllocSleeping!.bind(m), sleep = m.allocSleeping.bind(m);
-      m.tryAllocSleeping = (gfp, order, cpu, task) => {
-        const pfn = tryAlloc(gfp, order, cpu, task);
-        if (pfn >= 0) counter.pageAlloc(pfn);
-        return pfn;
-      };
-      m.continueAllocSleeping = (gfp, order, cpu, task, done) => cont(gfp, order, cpu, task, (pfn, now) => { counter.pageAlloc(pfn); done(pfn, now); });
-      m.allocSleeping = (gfp, order, cpu, task, done) => sleep(gfp, order, cpu, task, (pfn, now) => { counter.pageAlloc(pfn); done(pfn, now); });
-      pressure = m;
-    }
+    const pressure: false | undefined = noPressure ? false : undefined;
     runScenario(spec, {
       seed: 1,
       pressure,

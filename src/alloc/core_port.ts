@@ -118,6 +118,11 @@ export class CorePort implements PageAllocatorPort {
     return this.pa.takeFreeBlock(pfn, order);
   }
   splitPage(pfn: number, order: number): void { if (order > 0) this.pa.split_page(pfn, order); }
+  /** @kernel mm/page_alloc.c __alloc_pages: trace_mm_page_alloc(page, order, gfp, migratetype) */
+  tracePageAlloc(pfn: number, order: number, gfp: number): void {
+    const t = this.pa.mm.tracer;
+    if (t !== null) t.pageAlloc(pfn, order, gfp, gfpMigratetypeOf(gfp));
+  }
   /** @kernel include/linux/page-flags.h SetPageLRU / ClearPageLRU (folio_add_lru, folio_isolate_lru) */
   setPageLru(pfn: number, on: boolean): void {
     const flags = this.pa.mm.flags;

@@ -267,3 +267,29 @@ for (const kind of RIG_KINDS) test(`should_reclaim_retry_gives_up_after_max_recl
   assert.ok(r.p.counters()['allocstall_normal']! >= 1);
   assert.equal(accounted(r, [hog], 0), r.managed);
 });
+
+test('kmem_mm_page_alloc_fires_once_per_request_on_the_slow_path_too [core]', async () => {
+  const r = rig({}, 'core');
+  const events: Array<[number, number, number]> = [];
+  const noop = (): void => {};
+  (r.port as unknown as { pa: { mm: { tracer: unknown } } }).pa.mm.tracer = {
+    pageAlloc: (pfn: number, order: number, gfp: number) => { events.push([pfn, order, gfp]); },
+    pageFree: noop, pageFreeBatched: noop, pageAllocZoneLocked: noop, pagePcpuDrain: noop, pageAllocExtfrag: noop,
+  };
+  const cache = new Task(r, 50, 'cat');
+  belowLowEverywhere(r, cache);
+  // below low: the fast path fails and the request runs the slow path (kswapd, then min watermark / reclaim)
+  const pfn = await settle(r, r.p.allocPages(GFP_KERNEL, 0, task));
+  assert.ok(pfn >= 0);
+  assert.deepEqual(events, [[pfn, 0, GFP_KERNEL]], 'one mm_page_alloc, at the end, with the page it returned');
+  // a non-sleeping request that fails fires it with no page, as __alloc_pages does
+  events.length = 0;
+  const held: number[] = [];
+  for (let i = 0; i < 100_000; i++) {
+    const p = r.p.allocAtomic(GFP_ATOMIC | __GFP_NOWARN, 0, softirqContext(task));
+    if (p < 0) break;
+    held.push(p);
+  }
+  assert.equal(events.length, held.length + 1);
+  assert.deepEqual(events[events.length - 1], [-1, 0, GFP_ATOMIC | __GFP_NOWARN]);
+});

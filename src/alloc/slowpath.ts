@@ -173,10 +173,10 @@ export class Pressure {
     mightAlloc(gfp, ctx);
     // Labyrinth extension: exclusive pages come only with a key (src/labyrinth); a keyless request fails at once.
     if ((gfp & __GFP_EXCL) !== 0) return -1;
-    const pfn = this.fastPath(gfp, order);
-    if (pfn >= 0) return pfn;
-    const r = this.newReq(gfp, order, ctx, () => {});
-    return this.slowAtomic(r);
+    let pfn = this.fastPath(gfp, order);
+    if (pfn < 0) pfn = this.slowAtomic(this.newReq(gfp, order, ctx, () => {}));
+    this.port.tracePageAlloc?.(pfn, order, gfp);
+    return pfn;
   }
 
   /** The sleeping request, callback style (the simulator's seam): `done(pfn)` fires in virtual time. */
@@ -194,13 +194,19 @@ export class Pressure {
     mightAlloc(gfp, ctx);
     // a keyless exclusive request fails at once (allocSleepingSlow says so): no reclaim, compaction or OOM can give it a key
     if ((gfp & __GFP_EXCL) !== 0) return -1;
-    return this.fastPath(gfp, order);
+    const pfn = this.fastPath(gfp, order);
+    if (pfn >= 0) this.port.tracePageAlloc?.(pfn, order, gfp);
+    return pfn;
   }
 
   /** allocSleeping's second half, after allocSleepingFast returned −1: the slow path; `done(pfn)` fires in virtual time. */
   allocSleepingSlow(gfp: number, order: number, ctx: ExecContext, done: (pfn: number) => void): void {
     if ((gfp & __GFP_EXCL) !== 0) { done(-1); return; }
-    const r = this.newReq(gfp, order, ctx, done);
+    const port = this.port;
+    const r = this.newReq(gfp, order, ctx, port.tracePageAlloc === undefined ? done : (pfn) => {
+      port.tracePageAlloc!(pfn, order, gfp);
+      done(pfn);
+    });
     this.slowRestart(r);
   }
 

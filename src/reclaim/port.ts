@@ -100,6 +100,11 @@ export interface PageAllocatorPort {
    * (move_freepages_block's num_movable), which decides whether the whole block changes owner. Absent: not tracked.
    */
   setPageLru?(pfn: number, on: boolean): void;
+  /**
+   * kmem:mm_page_alloc for a request the slow path served or failed (pfn −1), fired once at the end as
+   * __alloc_pages does. Absent: no tracepoints.
+   */
+  tracePageAlloc?(pfn: number, order: number, gfp: number): void;
   /** The core's invariant walk; throws on a violation. */
   verify?(): void;
 }
