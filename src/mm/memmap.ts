@@ -383,26 +383,30 @@ export class MemMap {
    * @kernel mm/vmstat.c vm_events_fold_cpu
    */
   foldCpuEvents(cpu: number): void {
+    this.addCpuEvents(cpu, this.ev, true);
+  }
+
+  /** Add CPU `cpu`'s Int32 counters into `out` (the layout of `ev`), zeroing them when `fold`. */
+  private addCpuEvents(cpu: number, out: Float64Array, fold: boolean): void {
     const ints = this.ints;
-    const ev = this.ev;
     const cb = this.cpuEvBase + cpu * this.cpuEvStride;
     for (let z = 0; z < this.nrZones; z++) {
       const type = ints[this.zoneBase + z * Z_STRIDE + Z_TYPE]!;
       for (let o = 0; o < MAX_ORDER; o++) {
         const v = ints[cb + z * MAX_ORDER + o]!;
         if (v === 0) continue;
-        ints[cb + z * MAX_ORDER + o] = 0;
-        ev[EV_ALLOC_CALLS] = ev[EV_ALLOC_CALLS]! + v;
-        ev[EV_PGALLOC + type] = ev[EV_PGALLOC + type]! + v * 2 ** o;
-        ev[this.zev(z, ZE_NUMA_HIT)] = ev[this.zev(z, ZE_NUMA_HIT)]! + v;
-        ev[this.zev(z, ZE_NUMA_LOCAL)] = ev[this.zev(z, ZE_NUMA_LOCAL)]! + v;
+        if (fold) ints[cb + z * MAX_ORDER + o] = 0;
+        out[EV_ALLOC_CALLS] = out[EV_ALLOC_CALLS]! + v;
+        out[EV_PGALLOC + type] = out[EV_PGALLOC + type]! + v * 2 ** o;
+        out[this.zev(z, ZE_NUMA_HIT)] = out[this.zev(z, ZE_NUMA_HIT)]! + v;
+        out[this.zev(z, ZE_NUMA_LOCAL)] = out[this.zev(z, ZE_NUMA_LOCAL)]! + v;
       }
     }
     for (let o = 0; o < MAX_ORDER; o++) {
       const v = ints[cb + this.cpuEvFreeOff + o]!;
       if (v === 0) continue;
-      ints[cb + this.cpuEvFreeOff + o] = 0;
-      ev[EV_PGFREE] = ev[EV_PGFREE]! + v * 2 ** o;
+      if (fold) ints[cb + this.cpuEvFreeOff + o] = 0;
+      out[EV_PGFREE] = out[EV_PGFREE]! + v * 2 ** o;
     }
   }
 
@@ -413,22 +417,7 @@ export class MemMap {
    */
   eventTotals(): Float64Array {
     const out = new Float64Array(this.ev);
-    const ints = this.ints;
-    for (let cpu = 0; cpu < this.nrCpus; cpu++) {
-      const cb = this.cpuEvBase + cpu * this.cpuEvStride;
-      for (let z = 0; z < this.nrZones; z++) {
-        const type = ints[this.zoneBase + z * Z_STRIDE + Z_TYPE]!;
-        for (let o = 0; o < MAX_ORDER; o++) {
-          const v = ints[cb + z * MAX_ORDER + o]!;
-          if (v === 0) continue;
-          out[EV_ALLOC_CALLS] += v;
-          out[EV_PGALLOC + type] += v * 2 ** o;
-          out[this.zev(z, ZE_NUMA_HIT)] += v;
-          out[this.zev(z, ZE_NUMA_LOCAL)] += v;
-        }
-      }
-      for (let o = 0; o < MAX_ORDER; o++) out[EV_PGFREE] += ints[cb + this.cpuEvFreeOff + o]! * 2 ** o;
-    }
+    for (let cpu = 0; cpu < this.nrCpus; cpu++) this.addCpuEvents(cpu, out, false);
     return out;
   }
 }
