@@ -17,30 +17,44 @@ test('events fire in time order, ties in scheduling order', () => {
   }));
 });
 
+/**
+ * A Clock beside a reference queue (pending (time, id) pairs; the smallest by (time, id) fires next): schedule
+ * on both, step both, then drain both and compare what fired.
+ */
+function againstReference(): { c: Clock; schedule(t: number): void; step(): void; check(): void } {
+  const c = new Clock();
+  const fired: Array<[number, number]> = [];
+  const want: Array<[number, number]> = [];
+  const pending: Array<[number, number]> = [];
+  const popRef = (): void => {
+    let m = 0;
+    for (let k = 1; k < pending.length; k++) {
+      if (pending[k]![0] < pending[m]![0] || (pending[k]![0] === pending[m]![0] && pending[k]![1] < pending[m]![1])) m = k;
+    }
+    want.push(pending.splice(m, 1)[0]!);
+  };
+  let id = 0;
+  return {
+    c,
+    schedule(t) { pending.push([t, id]); c.schedule(t, (now, arg) => fired.push([now, arg]), id++); },
+    step() { c.step(); popRef(); },
+    check() {
+      c.runUntil(Infinity);
+      while (pending.length > 0) popRef();
+      assert.deepEqual(fired, want);
+      assert.equal(c.pending, 0);
+    },
+  };
+}
+
 test('interleaved scheduling and firing keeps (time, scheduling order) for thousands of events', () => {
   fc.assert(fc.property(fc.array(fc.tuple(fc.integer({ min: 0, max: 400 }), fc.integer({ min: 0, max: 3 })), { minLength: 1, maxLength: 3000 }), (ops) => {
-    const c = new Clock();
-    const fired: Array<[number, number]> = [];
-    const want: Array<[number, number]> = [];
-    // the reference queue: pending (time, id) pairs; the smallest by (time, id) fires next
-    const pending: Array<[number, number]> = [];
-    const popRef = (): void => {
-      let m = 0;
-      for (let k = 1; k < pending.length; k++) {
-        if (pending[k]![0] < pending[m]![0] || (pending[k]![0] === pending[m]![0] && pending[k]![1] < pending[m]![1])) m = k;
-      }
-      want.push(pending.splice(m, 1)[0]!);
-    };
-    let id = 0;
+    const r = againstReference();
     for (const [dt, pops] of ops) {
-      const t = c.now + dt;
-      pending.push([t, id]);
-      c.schedule(t, (now, arg) => fired.push([now, arg]), id++);
-      for (let k = 0; k < pops && c.pending > 0; k++) { c.step(); popRef(); }
+      r.schedule(r.c.now + dt);
+      for (let k = 0; k < pops && r.c.pending > 0; k++) r.step();
     }
-    c.runUntil(Infinity);
-    while (pending.length > 0) popRef();
-    assert.deepEqual(fired, want);
+    r.check();
   }), { numRuns: 30 });
 });
 
@@ -50,31 +64,13 @@ test('delays of every scale (ties, nanoseconds, hours, Infinity) and quiet stret
     fc.integer({ min: 0, max: 1e9 }), fc.double({ min: 1e12, max: 1e16, noNaN: true }), fc.constant(Infinity),
   );
   fc.assert(fc.property(fc.array(fc.tuple(delay, fc.integer({ min: 0, max: 2 }), fc.integer({ min: 1, max: 40 })), { minLength: 1, maxLength: 400 }), (ops) => {
-    const c = new Clock();
-    const fired: Array<[number, number]> = [];
-    const want: Array<[number, number]> = [];
-    const pending: Array<[number, number]> = [];
-    const popRef = (): void => {
-      let m = 0;
-      for (let k = 1; k < pending.length; k++) {
-        if (pending[k]![0] < pending[m]![0] || (pending[k]![0] === pending[m]![0] && pending[k]![1] < pending[m]![1])) m = k;
-      }
-      want.push(pending.splice(m, 1)[0]!);
-    };
-    let id = 0;
+    const r = againstReference();
     for (const [d, pops, copies] of ops) {
       // `copies` events: the same delay, then spread by nanoseconds (bursts at one instant and just after)
-      for (let j = 0; j < copies; j++) {
-        const t = c.now + d + (j % 3);
-        pending.push([t, id]);
-        c.schedule(t, (now, arg) => fired.push([now, arg]), id++);
-      }
-      for (let k = 0; k < pops && c.pending > 0; k++) { c.step(); popRef(); }
+      for (let j = 0; j < copies; j++) r.schedule(r.c.now + d + (j % 3));
+      for (let k = 0; k < pops && r.c.pending > 0; k++) r.step();
     }
-    c.runUntil(Infinity);
-    while (pending.length > 0) popRef();
-    assert.deepEqual(fired, want);
-    assert.equal(c.pending, 0);
+    r.check();
   }), { numRuns: 25 });
 });
 
