@@ -46,19 +46,9 @@ async function addressPair(): Promise<number> {
   return s.p50;
 }
 
-async function viewPair(): Promise<number> {
-  const mm = createAllocator({ memory: '1G' });
-  const s = await measure(() => {
-    const p = mm.allocPages(GFP_KERNEL, 0);
-    const v = mm.bytes(p, 4096);
-    v[0] = 1;
-    mm.freePages(p, 0);
-  });
-  return s.p50;
-}
-
-async function sharedViewPair(): Promise<number> {
-  const mm = createAllocator({ memory: '1G', shared: true, cpus: 2 });
+/** Allocate, touch through a bytes() view, free: on a private allocator, or a shared one (zone lock armed). */
+async function viewPair(opts: Parameters<typeof createAllocator>[0]): Promise<number> {
+  const mm = createAllocator(opts);
   const s = await measure(() => {
     const p = mm.allocPages(GFP_KERNEL, 0);
     const v = mm.bytes(p, 4096);
@@ -180,8 +170,8 @@ async function machineScaling(): Promise<number> {
 const r = {
   coreOrder0PairNs: await corePair(),
   addressPairNs: await addressPair(),
-  viewPairNs: await viewPair(),
-  sharedViewPairNs: await sharedViewPair(),
+  viewPairNs: await viewPair({ memory: '1G' }),
+  sharedViewPairNs: await viewPair({ memory: '1G', shared: true, cpus: 2 }),
   thingMallocPairNs: await thingPair(),
   thingMallocAsViewPairNs: await thingViewPair(),
   arrayBufferPairNs: await arrayBufferPair(),
