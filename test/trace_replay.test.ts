@@ -30,6 +30,16 @@ function offBy(p: ComparisonPoint): { blocks: number; pages: number } {
   };
 }
 
+/** Every snapshot after the start and before the first compaction, read where the buddyinfo cat ran: exact. */
+function assertExactBeforeCompaction(r: ReplayReport): void {
+  for (const snap of BEFORE_COMPACTION.slice(1)) {
+    const p = at(r, 'reader', snap);
+    assert.equal(p.exact, true, `${snap}: ${JSON.stringify(p.zones.map((z) => z.diff))}`);
+    assert.equal(p.compactionAffected, false);
+    for (const z of p.zones) assert.deepEqual(z.replay, z.real);
+  }
+}
+
 let lastBuddy: CoreReplayBuddy | undefined;
 
 function replay(dir: string, parsed: ParsedTrace, o: { lookahead?: boolean; compactionInference?: boolean } = {}): ReplayReport {
@@ -59,12 +69,7 @@ test('replay_512M_is_exact_before_compaction_and_within_4_blocks_136_pages_after
   verify(lastBuddy!.alloc);
   // start state and every snapshot before the first compaction, read where the buddyinfo cat ran: exact
   assert.equal(at(r, 'start', '01_pre').exact, true);
-  for (const snap of BEFORE_COMPACTION.slice(1)) {
-    const p = at(r, 'reader', snap);
-    assert.equal(p.exact, true, `${snap}: ${JSON.stringify(p.zones.map((z) => z.diff))}`);
-    assert.equal(p.compactionAffected, false);
-    for (const z of p.zones) assert.deepEqual(z.replay, z.real);
-  }
+  assertExactBeforeCompaction(r);
   // at the 04 marker itself the state is 15 order-1 pcp refills short of the cat (replay-notes §3)
   const m04 = at(r, 'marker', '04_brd_filled');
   assert.deepEqual(offBy(m04), { blocks: 15, pages: 30 });
@@ -118,11 +123,7 @@ test('replay_2048M_is_exact_before_compaction_and_within_26_blocks_514_pages_aft
   const r = replay(dir, parsed);
   verify(lastBuddy!.alloc);
   assert.equal(at(r, 'start', '01_pre').exact, true);
-  for (const snap of BEFORE_COMPACTION.slice(1)) {
-    const p = at(r, 'reader', snap);
-    assert.equal(p.exact, true, `${snap}: ${JSON.stringify(p.zones.map((z) => z.diff))}`);
-    assert.equal(p.compactionAffected, false);
-  }
+  assertExactBeforeCompaction(r);
   const p07 = at(r, 'reader', '07_after_pressure');
   assert.equal(p07.compactionAffected, true);
   const o07 = offBy(p07);
