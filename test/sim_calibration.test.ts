@@ -22,11 +22,13 @@ import type { SimResult } from '../src/sim/simulator.ts';
 const VALUES = [2596, 3894, 5192, 10384];
 const spec = loadScenario('atomic-512m');
 const points = await runSweep(spec, 'vm.min_free_kbytes', VALUES, { seed: 1 });
-const rate = (i: number): number => {
-  const a = points[i]!.result.actors.find((x) => x.name === 'storm')!;
+
+/** The storm actor's failure rate in one sweep point. */
+function stormRate(p: { result: SimResult }): number {
+  const a = p.result.actors.find((x) => x.name === 'storm')!;
   return a.failures / a.requests;
-};
-const rates = VALUES.map((_, i) => rate(i));
+}
+const rates = points.map(stormRate);
 const show = VALUES.map((v, i) => `${v}: ${(rates[i]! * 100).toFixed(2)} %`).join(', ');
 
 /** The real failure rate of one fixture run, from its storm.txt totals. */
@@ -125,10 +127,6 @@ test('atomic-512m, uncalibrated burst sizes: failures follow the watermark arith
     s.durationMs = 7_000; // two on-phases
     s.actors.find((a) => a.name === 'storm')!.burst = burst;
     return s;
-  };
-  const stormRate = (p: { result: SimResult }): number => {
-    const a = p.result.actors.find((x) => x.name === 'storm')!;
-    return a.failures / a.requests;
   };
   // 512 < low − 3/8·min = 781 − 235 = 546 at 2596: (almost) never fails
   const [small] = await runSweep(shaped(512), 'vm.min_free_kbytes', [2596], { seed: 1 });
