@@ -346,16 +346,19 @@ class ActorRun implements PageOwner, SimTask {
     this.freeSlots[this.nrFreeSlots++] = s;
   }
 
-  /** Remove set entry i (swap with last). Not for FIFO actors. */
+  /** Remove set entry i (swap with last). Not for FIFO actors (a set's `times` are never read, so not kept). */
   removeAt(i: number): void {
+    this.removeAtOrder(i, this.orders[i]!);
+  }
+  /** removeAt when the caller knows the entry's order (reclaim says it): entry i is only written, not read. */
+  private removeAtOrder(i: number, order: number): void {
     const last = --this.count;
-    this.heldPages -= 1 << this.orders[i]!;
+    this.heldPages -= 1 << order;
     if (this.index) this.index.delete(this.pfns[i]!);
     if (i !== last) {
       const moved = this.pfns[last]!;
       this.pfns[i] = moved;
       this.orders[i] = this.orders[last]!;
-      this.times[i] = this.times[last]!;
       if (this.index) this.index.set(moved, i);
       else if (this.slots !== null) this.slots.lruSetSlot!(moved, i);
     }
@@ -368,8 +371,10 @@ class ActorRun implements PageOwner, SimTask {
     for (let k = 0; k < this.count; k++) {
       const j = (this.head + k) % this.pfns.length;
       p[k] = this.pfns[j]!; o[k] = this.orders[j]!; t[k] = this.times[j]!;
-      if (this.index && p[k]! >= 0) this.index.set(p[k]!, k);
-      else if (this.slots !== null && p[k]! >= 0) this.slots.lruSetSlot!(p[k]!, k);
+      // an entry that stays at its index (a set, or a ring with head 0) keeps its index entry or slot
+      if (j === k || p[k]! < 0) continue;
+      if (this.index) this.index.set(p[k]!, k);
+      else if (this.slots !== null) this.slots.lruSetSlot!(p[k]!, k);
     }
     this.pfns = p; this.orders = o; this.times = t; this.head = 0;
   }
@@ -393,19 +398,22 @@ class ActorRun implements PageOwner, SimTask {
     }
   }
 
-  /** The index of a held pfn: the slot the machinery handed back, or the pfn index's; undefined if not held. */
+  /**
+   * The index of a held pfn: the slot the machinery handed back (it keeps them exact, see lruSetSlot), or the pfn
+   * index's; undefined if not held.
+   */
   private indexOf(pfn: number, slot: number): number | undefined {
-    if (this.index === null) return slot >= 0 && this.pfns[slot] === pfn ? slot : undefined;
+    if (this.index === null) return slot >= 0 ? slot : undefined;
     return this.index.get(pfn);
   }
 
   // PageOwner: reclaim took one of our pages (already freed by the machinery).
-  reclaimed(pfn: number, _order: number, slot: number): void {
+  reclaimed(pfn: number, order: number, slot: number): void {
     const i = this.indexOf(pfn, slot);
     if (i === undefined) return;
-    if (this.holdNs < 0 && this.holdMeanNs < 0) { this.removeAt(i); return; }
+    if (this.holdNs < 0 && this.holdMeanNs < 0) { this.removeAtOrder(i, order); return; }
     // a ring or slot entry stays until its expiry or free event, dead
-    this.heldPages -= 1 << this.orders[i]!;
+    this.heldPages -= 1 << order;
     if (this.index) this.index.delete(pfn);
     this.pfns[i] = -1;
   }
