@@ -168,6 +168,24 @@ export class Lru {
     this.zoneSize[zone * NR_LRU_LISTS + lru]! += nr;
   }
 
+  /** Put a page on the tail of list `lru` (next to be scanned): linkHead then moveToTail, in one step. */
+  linkTail(pfn: number, lru: number): void {
+    const pg = this.pg;
+    const i = pfn * STRIDE;
+    const meta = pg[i + META]!;
+    const zone = meta >>> ZONE_SHIFT;
+    const node = this.nodeOfZone[zone]!;
+    const s = this.nrPfns + node * NR_LRU_LISTS + lru;
+    const si = s * STRIDE;
+    const last = pg[si + PREV]!;
+    pg[i + NEXT] = s; pg[i + PREV] = last;
+    pg[last * STRIDE + NEXT] = pfn; pg[si + PREV] = pfn;
+    pg[i + META] = (meta & ~ONLIST_MASK) | ((lru + 1) << ONLIST_SHIFT);
+    const nr = 1 << ((meta & ORDER_MASK) >>> ORDER_SHIFT);
+    this.size[node * NR_LRU_LISTS + lru]! += nr;
+    this.zoneSize[zone * NR_LRU_LISTS + lru]! += nr;
+  }
+
   /** Move a listed page to the tail of its list (next to be scanned). */
   moveToTail(pfn: number): void {
     const pg = this.pg;

@@ -393,14 +393,9 @@ export class Reclaimer {
       const l = lru.listOf(pfn);
       const inactive = l === LRU_ACTIVE_ANON || l === LRU_ACTIVE_FILE ? l - 1 : l;
       lru.unlink(pfn);
-      this.linkTail(pfn, inactive);
+      lru.linkTail(pfn, inactive);
       this.ev.v[PGROTATED]! += nr;
     }
-  }
-
-  private linkTail(pfn: number, l: number): void {
-    this.lru.linkHead(pfn, l);
-    this.lru.moveToTail(pfn);
   }
 
   /**
