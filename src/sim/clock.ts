@@ -28,174 +28,214 @@ export class Clock {
   fired = 0;
   private stopped = false;
   private seq = 0;
-  // The near tier: a binary min-heap over parallel arrays, keyed by (time, seq), of the events whose slot
+  // Every waiting event is a record: 4 doubles in `rec` (time, seq, arg, next record of its list or -1) and its
+  // callback in `recFn`. One record per event from schedule() to firing; freed records form a LIFO list.
+  private rec: Float64Array = new Float64Array(1024 * 4);
+  private recFn: EventFn[] = [];
+  private freeRec = -1;
+  private recsUsed = 0;
+  // The near tier: a binary min-heap of record numbers, keyed by (time, seq), of the events whose slot
   // (floor(time / width)) is at most `cur`. It stays small, so its comparisons are few and cache-resident.
   private size = 0;
-  private times: Float64Array = new Float64Array(256);
-  private seqs: Float64Array = new Float64Array(256);
-  private args: Float64Array = new Float64Array(256);
-  private fns: EventFn[] = [];
-  // The far tier: a calendar of the events of later slots, bucket = slot mod nBuckets, each bucket an unsorted
-  // singly linked list of nodes in typed arrays. When the heap runs dry, `cur` advances to the next slot and that
-  // slot's events move into the heap. Slots are monotone in time, so every heap event is earlier than every
-  // calendar event and equal times share a slot: the firing order is exactly (time, seq), whatever the width.
-  // The width and bucket count adapt to the load (a rehash, rare) so that a slot holds a handful of events.
+  private heap: Int32Array = new Int32Array(256);
+  // The calendar: the events of the slots cur+1 .. cur+nBuckets-1 (`limit`), one unsorted list per slot in
+  // bucket slot mod nBuckets. A bucket therefore only ever holds one slot's events: when the heap runs dry,
+  // `cur` advances to the next slot and that bucket's whole list becomes the heap.
+  // Slots are monotone in time, so every heap event is earlier than every calendar event and equal times share a
+  // slot: the firing order is exactly (time, seq), whatever the width.
   private cur = -1;
+  private limit = -1 + 1024 - 1;
   private width = NSEC_PER_USEC * 64;
   private invWidth = 1 / (NSEC_PER_USEC * 64);
   private nBuckets = 1024;
+  private mask = 1023;
   private heads: Int32Array = new Int32Array(1024).fill(-1);
-  /** Last node of each bucket: lists are FIFO, so a slot's events reach the heap in scheduling order (a burst at
-   * one instant then costs one comparison per push instead of a climb to the top). */
-  private tails: Int32Array = new Int32Array(1024).fill(-1);
-  private farCount = 0;
-  /** per node, interleaved: [time, seq, arg, slot] */
-  private nodeD: Float64Array = new Float64Array(1024 * 4);
-  private nodeNext: Int32Array = new Int32Array(1024).fill(-1);
-  private nodeF: EventFn[] = [];
-  private freeNode = -1;
-  private nodesUsed = 0;
-  /** Events too far for a slot number (time beyond 2^52 widths, or Infinity): a list, fired after all others. */
-  private overflow = -1;
-  private overflowCount = 0;
-  // refill statistics for the adaptation
+  private nearCount = 0;
+  // The far tier: events of later slots (beyond `limit`, Infinity included), a binary min-heap on time over
+  // parallel arrays (time, record). As `cur` advances, the events entering the calendar's window move there.
+  private farN = 0;
+  private farT: Float64Array = new Float64Array(256);
+  private farK: Int32Array = new Int32Array(256);
+  // refill statistics for the adaptation of width and bucket count
   private refills = 0;
   private movedSum = 0;
   private crowded = 0;
 
   /** Number of events waiting. */
   get pending(): number {
-    return this.size + this.farCount + this.overflowCount;
+    return this.size + this.nearCount + this.farN;
   }
 
   /** Time of the next event, or Infinity when none is queued. */
   peekTime(): number {
     if (this.size === 0 && !this.refill()) return Infinity;
-    return this.times[0]!;
+    return this.rec[this.heap[0]! * 4]!;
   }
 
   /** Schedule `fn(at, arg)` at absolute virtual time `atNs` (clamped to now: the past cannot be scheduled). */
   schedule(atNs: number, fn: EventFn, arg = 0): void {
     const t = atNs < this.now ? this.now : atNs;
-    const s = this.seq++;
-    const slot = Math.floor(t * this.invWidth);
-    if (slot <= this.cur) {
-      this.push(t, s, arg, fn);
-      return;
-    }
-    const k = this.newNode(t, s, arg, fn, slot);
-    if (slot < MAX_SLOT) {
-      const b = slot % this.nBuckets;
-      this.nodeNext[k] = -1;
-      const tail = this.tails[b]!;
-      if (tail < 0) this.heads[b] = k; else this.nodeNext[tail] = k;
-      this.tails[b] = k;
-      this.farCount++;
-    } else {
-      this.nodeNext[k] = this.overflow;
-      this.overflow = k;
-      this.overflowCount++;
-    }
-  }
-
-  private newNode(t: number, s: number, arg: number, fn: EventFn, slot: number): number {
-    let k = this.freeNode;
-    if (k >= 0) this.freeNode = this.nodeNext[k]!;
+    let k = this.freeRec;
+    let d = this.rec;
+    if (k >= 0) this.freeRec = d[k * 4 + 3]!;
     else {
-      k = this.nodesUsed++;
-      if (k === this.nodeNext.length) this.growNodes();
+      k = this.recsUsed++;
+      if (k * 4 === d.length) d = this.growRecs();
     }
-    const d = this.nodeD, k4 = k * 4;
+    const k4 = k * 4;
     d[k4] = t;
-    d[k4 + 1] = s;
+    d[k4 + 1] = this.seq++;
     d[k4 + 2] = arg;
-    d[k4 + 3] = slot;
-    this.nodeF[k] = fn;
-    return k;
+    this.recFn[k] = fn;
+    const slot = Math.floor(t * this.invWidth);
+    if (slot <= this.cur) this.push(k, t, d[k4 + 1]!);
+    else if (slot <= this.limit) {
+      const b = slot & this.mask;
+      d[k4 + 3] = this.heads[b]!;
+      this.heads[b] = k;
+      this.nearCount++;
+    } else this.farPush(t, k);
   }
 
-  private push(t: number, s: number, arg: number, fn: EventFn): void {
-    if (this.size === this.times.length) this.grow();
-    // sift up
+  private growRecs(): Float64Array {
+    const d = new Float64Array(this.rec.length * 2);
+    d.set(this.rec);
+    return (this.rec = d);
+  }
+
+  /** Sift record k (time t, seq s) up into the near heap. */
+  private push(k: number, t: number, s: number): void {
+    if (this.size === this.heap.length) { const h = new Int32Array(this.size * 2); h.set(this.heap); this.heap = h; }
+    const h = this.heap, d = this.rec;
     let i = this.size++;
     while (i > 0) {
       const p = (i - 1) >> 1;
-      const pt = this.times[p]!;
-      if (pt < t || (pt === t && this.seqs[p]! < s)) break;
-      this.times[i] = pt;
-      this.seqs[i] = this.seqs[p]!;
-      this.args[i] = this.args[p]!;
-      this.fns[i] = this.fns[p]!;
+      const q = h[p]!;
+      const pt = d[q * 4]!;
+      if (pt < t || (pt === t && d[q * 4 + 1]! < s)) break;
+      h[i] = q;
       i = p;
     }
-    this.times[i] = t;
-    this.seqs[i] = s;
-    this.args[i] = arg;
-    this.fns[i] = fn;
+    h[i] = k;
+  }
+
+  private farPush(t: number, k: number): void {
+    if (this.farN === this.farT.length) {
+      const n = this.farN * 2;
+      const ft = new Float64Array(n); ft.set(this.farT); this.farT = ft;
+      const fk = new Int32Array(n); fk.set(this.farK); this.farK = fk;
+    }
+    const ft = this.farT, fk = this.farK;
+    let i = this.farN++;
+    while (i > 0) {
+      const p = (i - 1) >> 1;
+      const pt = ft[p]!;
+      if (pt <= t) break;
+      ft[i] = pt;
+      fk[i] = fk[p]!;
+      i = p;
+    }
+    ft[i] = t;
+    fk[i] = k;
+  }
+
+  /** Remove the far heap's earliest event; returns its record. */
+  private farPop(): number {
+    const ft = this.farT, fk = this.farK;
+    const top = fk[0]!;
+    const last = --this.farN;
+    if (last === 0) return top;
+    const t = ft[last]!;
+    const k = fk[last]!;
+    let i = 0;
+    const half = last >> 1;
+    while (i < half) {
+      let c = 2 * i + 1;
+      if (c + 1 < last && ft[c + 1]! < ft[c]!) c++;
+      const ct = ft[c]!;
+      if (t <= ct) break;
+      ft[i] = ct;
+      fk[i] = fk[c]!;
+      i = c;
+    }
+    ft[i] = t;
+    fk[i] = k;
+    return top;
   }
 
   /** The heap is empty: move the next slot's events into it. False when nothing waits. */
   private refill(): boolean {
-    if (this.farCount === 0) {
-      if (this.overflowCount === 0) return false;
-      // only events beyond any slot remain: they go to the heap, and so does everything scheduled from now on
-      for (let k = this.overflow; k >= 0;) {
-        const nx = this.nodeNext[k]!;
-        this.push(this.nodeD[k * 4]!, this.nodeD[k * 4 + 1]!, this.nodeD[k * 4 + 2]!, this.nodeF[k]!);
-        this.releaseNode(k);
-        k = nx;
-      }
-      this.overflow = -1;
-      this.overflowCount = 0;
-      this.cur = Infinity;
-      return true;
-    }
-    if ((++this.refills & 63) === 0) this.adapt();
-    const heads = this.heads, tails = this.tails, next = this.nodeNext, d = this.nodeD;
-    let walked = 0;
-    for (;;) {
-      const cur = ++this.cur;
-      const b = cur % this.nBuckets;
-      let prev = -1;
-      let moved = 0;
-      for (let k = heads[b]!; k >= 0;) {
-        const nx = next[k]!;
-        const k4 = k * 4;
-        if (d[k4 + 3] === cur) {
-          this.push(d[k4]!, d[k4 + 1]!, d[k4 + 2]!, this.nodeF[k]!);
-          if (prev < 0) heads[b] = nx; else next[prev] = nx;
-          if (nx < 0) tails[b] = prev;
-          this.releaseNode(k);
-          moved++;
-        } else prev = k;
-        k = nx;
-      }
-      if (moved > 0) {
-        this.farCount -= moved;
-        this.movedSum += moved;
-        if (moved > 32) this.crowded++;
+    if (this.nearCount === 0) {
+      if (this.farN === 0) return false;
+      if (!(Math.floor(this.farT[0]! * this.invWidth) < MAX_SLOT)) {
+        // only events beyond any slot remain: they go to the heap, and so does everything scheduled from now on
+        const d = this.rec;
+        while (this.farN > 0) { const k = this.farPop(); this.push(k, d[k * 4]!, d[k * 4 + 1]!); }
+        this.cur = Infinity;
+        this.limit = Infinity;
         return true;
       }
-      if (++walked === this.nBuckets) {
-        // a whole round of empty slots: jump to the earliest slot waiting
-        this.cur = this.minSlot() - 1;
-        walked = 0;
+    }
+    if ((++this.refills & 63) === 0) this.adapt();
+    const heads = this.heads, mask = this.mask, invWidth = this.invWidth;
+    let cur = this.cur;
+    let k: number;
+    for (;;) {
+      if (this.nearCount === 0) {
+        // the calendar is empty: jump to the slot before the earliest far event
+        cur = Math.floor(this.farT[0]! * invWidth) - 1;
+        this.limit = cur + this.nBuckets - 1;
       }
+      cur++;
+      const limit = ++this.limit;
+      // the far events whose slot entered the window move into the calendar
+      while (this.farN > 0 && Math.floor(this.farT[0]! * invWidth) <= limit) {
+        const f = this.farPop();
+        const b = Math.floor(this.rec[f * 4]! * invWidth) & mask;
+        this.rec[f * 4 + 3] = heads[b]!;
+        heads[b] = f;
+        this.nearCount++;
+      }
+      k = heads[cur & mask]!;
+      if (k >= 0) break;
     }
+    this.cur = cur;
+    heads[cur & mask] = -1;
+    // the slot's list becomes the heap (in any order: heapify)
+    const d = this.rec;
+    let n = 0;
+    let h = this.heap;
+    for (; k >= 0; k = d[k * 4 + 3]!) {
+      if (n === h.length) { const g = new Int32Array(n * 2); g.set(h); this.heap = h = g; }
+      h[n++] = k;
+    }
+    this.size = n;
+    this.nearCount -= n;
+    for (let i = (n >> 1) - 1; i >= 0; i--) this.siftDown(i, h[i]!);
+    this.movedSum += n;
+    if (n > 32) this.crowded++;
+    return true;
   }
 
-  private releaseNode(k: number): void {
-    this.nodeF[k] = undefined as unknown as EventFn;
-    this.nodeNext[k] = this.freeNode;
-    this.freeNode = k;
-  }
-
-  private minSlot(): number {
-    let m = Infinity;
-    for (let b = 0; b < this.nBuckets; b++) {
-      for (let k = this.heads[b]!; k >= 0; k = this.nodeNext[k]!) if (this.nodeD[k * 4 + 3]! < m) m = this.nodeD[k * 4 + 3]!;
+  /** Place record k at heap index i or below (heap entries below i are in heap order). */
+  private siftDown(i: number, k: number): void {
+    const h = this.heap, d = this.rec, n = this.size;
+    const t = d[k * 4]!, s = d[k * 4 + 1]!;
+    const half = n >> 1;
+    while (i < half) {
+      let c = 2 * i + 1;
+      let ck = h[c]!;
+      let ct = d[ck * 4]!;
+      if (c + 1 < n) {
+        const rk = h[c + 1]!;
+        const rt = d[rk * 4]!;
+        if (rt < ct || (rt === ct && d[rk * 4 + 1]! < d[ck * 4 + 1]!)) { c++; ck = rk; ct = rt; }
+      }
+      if (t < ct || (t === ct && s < d[ck * 4 + 1]!)) break;
+      h[i] = ck;
+      i = c;
     }
-    return m;
+    h[i] = k;
   }
 
   /** Keep a slot at a handful of events and the buckets about as many as the events waiting (heap empty). */
@@ -204,35 +244,42 @@ export class Clock {
     const crowded = this.crowded;
     this.movedSum = 0;
     this.crowded = 0;
+    const waiting = this.nearCount + this.farN;
     let width = this.width;
     let nb = this.nBuckets;
     // narrower only when most slots are crowded (not for a few bursts of events at one instant, which no width splits)
     if (crowded > 32) width /= 4;
-    else if (perSlot < 2 && this.farCount > 64) width *= 4;
-    while (this.farCount > 2 * nb) nb *= 2;
+    else if (perSlot < 2 && waiting > 64) width *= 4;
+    while (waiting > 2 * nb) nb *= 2;
     if (width === this.width && nb === this.nBuckets) return;
     if (!(width > 0 && width < Infinity)) return;
-    // rehash every calendar event under the new width and bucket count
+    // every waiting event, re-placed under the new width and bucket count
+    const d = this.rec;
     const all: number[] = [];
-    for (let b = 0; b < this.nBuckets; b++) for (let k = this.heads[b]!; k >= 0; k = this.nodeNext[k]!) all.push(k);
-    this.width = width;
-    this.invWidth = 1 / width;
-    if (nb !== this.nBuckets) { this.nBuckets = nb; this.heads = new Int32Array(nb); this.tails = new Int32Array(nb); }
-    this.heads.fill(-1);
-    this.tails.fill(-1);
+    for (let b = 0; b < this.nBuckets; b++) for (let k = this.heads[b]!; k >= 0; k = d[k * 4 + 3]!) all.push(k);
+    for (let i = 0; i < this.farN; i++) all.push(this.farK[i]!);
+    const invWidth = 1 / width;
     let m = Infinity;
-    for (const k of all) {
-      const slot = Math.floor(this.nodeD[k * 4]! * this.invWidth);
-      this.nodeD[k * 4 + 3] = slot;
-      if (slot < m) m = slot;
-      const b = slot % nb;
-      this.nodeNext[k] = -1;
-      const tail = this.tails[b]!;
-      if (tail < 0) this.heads[b] = k; else this.nodeNext[tail] = k;
-      this.tails[b] = k;
-    }
+    for (const k of all) { const slot = Math.floor(d[k * 4]! * invWidth); if (slot < m) m = slot; }
+    if (!(m < MAX_SLOT)) return;
+    this.width = width;
+    this.invWidth = invWidth;
+    if (nb !== this.nBuckets) { this.nBuckets = nb; this.mask = nb - 1; this.heads = new Int32Array(nb); }
+    this.heads.fill(-1);
     // the heap is empty: the current slot becomes the one before the earliest waiting
     this.cur = m - 1;
+    this.limit = this.cur + nb - 1;
+    this.nearCount = 0;
+    this.farN = 0;
+    for (const k of all) {
+      const slot = Math.floor(d[k * 4]! * invWidth);
+      if (slot <= this.limit) {
+        const b = slot & this.mask;
+        d[k * 4 + 3] = this.heads[b]!;
+        this.heads[b] = k;
+        this.nearCount++;
+      } else this.farPush(d[k * 4]!, k);
+    }
   }
 
   /** Schedule `fn` after `delayNs` from now. */
@@ -254,11 +301,13 @@ export class Clock {
     this.stopped = false;
     for (;;) {
       if (this.size === 0 && !this.refill()) break;
-      const t = this.times[0]!;
+      const k = this.heap[0]!;
+      const d = this.rec;
+      const t = d[k * 4]!;
       if (t > endNs) break;
-      const fn = this.fns[0]!;
-      const arg = this.args[0]!;
-      this.pop();
+      const fn = this.recFn[k]!;
+      const arg = d[k * 4 + 2]!;
+      this.pop(k);
       this.now = t;
       n++;
       fn(t, arg);
@@ -275,58 +324,24 @@ export class Clock {
   /** Fire the single earliest event, if any. Returns false when the queue is empty. */
   step(): boolean {
     if (this.size === 0 && !this.refill()) return false;
-    const t = this.times[0]!;
-    const fn = this.fns[0]!;
-    const arg = this.args[0]!;
-    this.pop();
+    const k = this.heap[0]!;
+    const t = this.rec[k * 4]!;
+    const fn = this.recFn[k]!;
+    const arg = this.rec[k * 4 + 2]!;
+    this.pop(k);
     this.now = t;
     this.fired++;
     fn(t, arg);
     return true;
   }
 
-  private pop(): void {
+  /** Remove the heap's top, record k, and free the record. */
+  private pop(k: number): void {
+    this.recFn[k] = undefined as unknown as EventFn;
+    this.rec[k * 4 + 3] = this.freeRec;
+    this.freeRec = k;
     const last = --this.size;
-    if (last === 0) {
-      this.fns[0] = undefined as unknown as EventFn;
-      return;
-    }
-    const t = this.times[last]!;
-    const s = this.seqs[last]!;
-    const a = this.args[last]!;
-    const f = this.fns[last]!;
-    this.fns[last] = undefined as unknown as EventFn;
-    let i = 0;
-    const half = last >> 1;
-    while (i < half) {
-      let c = 2 * i + 1;
-      const r = c + 1;
-      if (r < last && (this.times[r]! < this.times[c]! || (this.times[r] === this.times[c] && this.seqs[r]! < this.seqs[c]!))) c = r;
-      const ct = this.times[c]!;
-      if (t < ct || (t === ct && s < this.seqs[c]!)) break;
-      this.times[i] = ct;
-      this.seqs[i] = this.seqs[c]!;
-      this.args[i] = this.args[c]!;
-      this.fns[i] = this.fns[c]!;
-      i = c;
-    }
-    this.times[i] = t;
-    this.seqs[i] = s;
-    this.args[i] = a;
-    this.fns[i] = f;
-  }
-
-  private grow(): void {
-    const n = this.times.length * 2;
-    const t = new Float64Array(n); t.set(this.times); this.times = t;
-    const s = new Float64Array(n); s.set(this.seqs); this.seqs = s;
-    const a = new Float64Array(n); a.set(this.args); this.args = a;
-  }
-
-  private growNodes(): void {
-    const n = this.nodeNext.length * 2;
-    const d = new Float64Array(n * 4); d.set(this.nodeD); this.nodeD = d;
-    const nx = new Int32Array(n).fill(-1); nx.set(this.nodeNext); this.nodeNext = nx;
+    if (last > 0) this.siftDown(0, this.heap[last]!);
   }
 }
 
