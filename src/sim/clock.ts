@@ -28,48 +28,69 @@ export class Clock {
   fired = 0;
   private stopped = false;
   private seq = 0;
-  // Every waiting event is a record: 4 doubles in `rec` (time, seq, arg, next record of its list or -1) and its
-  // callback in `recFn`. One record per event from schedule() to firing; freed records form a LIFO list.
+  // Every waiting event is a record: 4 doubles in `rec` (time, seq, arg, next free record) and its callback in
+  // `recFn`, from schedule() until it fires. Freed records form a LIFO list, so a new event reuses a warm one.
   private rec: Float64Array = new Float64Array(1024 * 4);
   private recFn: EventFn[] = [];
   private freeRec = -1;
   private recsUsed = 0;
-  // The near tier: a binary min-heap of record numbers, keyed by (time, seq), of the events whose slot
-  // (floor(time / width)) is at most `cur`. It stays small, so its comparisons are few and cache-resident.
+  // The current slot (floor(time / width) = `cur`) is served from two places, earliest first:
+  // - the run: the slot's calendar events, sorted by (time, seq) when the slot became current, consumed in order;
+  // - the heap: a binary min-heap on (time, seq) over parallel arrays, of the events scheduled for the current slot
+  //   (or an earlier one) after it became current, and of a slot whose events were too many or too unordered to sort.
+  // A heap event scheduled after the run was made has a higher seq than every run event: at equal times the run
+  // goes first.
+  private runT: Float64Array = new Float64Array(64);
+  private runK: Int32Array = new Int32Array(64);
+  private runA: Float64Array = new Float64Array(64);
+  private runF: EventFn[] = [];
+  private runPos = 0;
+  private runEnd = 0;
   private size = 0;
-  private heap: Int32Array = new Int32Array(256);
-  // The calendar: the events of the slots cur+1 .. cur+nBuckets-1 (`limit`), one unsorted list per slot in
-  // bucket slot mod nBuckets. A bucket therefore only ever holds one slot's events: when the heap runs dry,
-  // `cur` advances to the next slot and that bucket's whole list becomes the heap.
-  // Slots are monotone in time, so every heap event is earlier than every calendar event and equal times share a
-  // slot: the firing order is exactly (time, seq), whatever the width.
+  private hT: Float64Array = new Float64Array(256);
+  private hK: Int32Array = new Int32Array(256);
+  // The calendar: the events of the slots cur+1 .. cur+nBuckets-1 (up to `limit`), in bucket slot mod nBuckets,
+  // so that a bucket only ever holds one slot's events. A bucket is a chain of chunks of CHUNK record numbers
+  // (head chunk first, filled `fill` of CHUNK; `buckets` holds [head, fill] pairs): a slot's events are read
+  // from a few contiguous chunks, not chased through a list. When the run and heap are empty, `cur` advances to
+  // the next slot and its bucket becomes the run. Slots are monotone in time, so every event of the current slot
+  // is earlier than every calendar event, and equal times share a slot: the firing order is exactly (time, seq),
+  // whatever the width.
   private cur = -1;
-  private limit = -1 + 1024 - 1;
+  private limit = 1024 - 2;
   private width = NSEC_PER_USEC * 64;
   private invWidth = 1 / (NSEC_PER_USEC * 64);
   private nBuckets = 1024;
   private mask = 1023;
-  private heads: Int32Array = new Int32Array(1024).fill(-1);
+  private buckets: Int32Array = emptyBuckets(1024);
   private nearCount = 0;
-  // The far tier: events of later slots (beyond `limit`, Infinity included), a binary min-heap on time over
+  private chunkK: Int32Array = new Int32Array(256 * CHUNK);
+  private chunkNext: Int32Array = new Int32Array(256);
+  private freeChunk = -1;
+  private chunksUsed = 0;
+  // The far tier: the events of slots beyond `limit` (Infinity included), a binary min-heap on time over
   // parallel arrays (time, record). As `cur` advances, the events entering the calendar's window move there.
   private farN = 0;
   private farT: Float64Array = new Float64Array(256);
   private farK: Int32Array = new Int32Array(256);
-  // refill statistics for the adaptation of width and bucket count
+  // statistics of the last ADAPT_EVERY refills, for the adaptation of width and bucket count
   private refills = 0;
   private movedSum = 0;
   private crowded = 0;
+  private empties = 0;
+  private directs = 0;
+  private fars = 0;
 
   /** Number of events waiting. */
   get pending(): number {
-    return this.size + this.nearCount + this.farN;
+    return this.runEnd - this.runPos + this.size + this.nearCount + this.farN;
   }
 
   /** Time of the next event, or Infinity when none is queued. */
   peekTime(): number {
-    if (this.size === 0 && !this.refill()) return Infinity;
-    return this.rec[this.heap[0]! * 4]!;
+    if (this.runPos === this.runEnd && this.size === 0 && !this.refill()) return Infinity;
+    const rt = this.runPos < this.runEnd ? this.runT[this.runPos]! : Infinity;
+    return this.size > 0 && this.hT[0]! < rt ? this.hT[0]! : rt;
   }
 
   /** Schedule `fn(at, arg)` at absolute virtual time `atNs` (clamped to now: the past cannot be scheduled). */
@@ -88,13 +109,9 @@ export class Clock {
     d[k4 + 2] = arg;
     this.recFn[k] = fn;
     const slot = Math.floor(t * this.invWidth);
-    if (slot <= this.cur) this.push(k, t, d[k4 + 1]!);
-    else if (slot <= this.limit) {
-      const b = slot & this.mask;
-      d[k4 + 3] = this.heads[b]!;
-      this.heads[b] = k;
-      this.nearCount++;
-    } else this.farPush(t, k);
+    if (slot <= this.cur) { this.push(t, k); this.directs++; }
+    else if (slot <= this.limit) this.bucketAdd(slot & this.mask, k);
+    else { this.farPush(t, k); this.fars++; }
   }
 
   private growRecs(): Float64Array {
@@ -103,20 +120,87 @@ export class Clock {
     return (this.rec = d);
   }
 
-  /** Sift record k (time t, seq s) up into the near heap. */
-  private push(k: number, t: number, s: number): void {
-    if (this.size === this.heap.length) { const h = new Int32Array(this.size * 2); h.set(this.heap); this.heap = h; }
-    const h = this.heap, d = this.rec;
+  /** Append record k to bucket b. */
+  private bucketAdd(b: number, k: number): void {
+    const bk = this.buckets, b2 = b << 1;
+    let c = bk[b2]!;
+    let f = bk[b2 + 1]!;
+    if (f === CHUNK) {
+      // the head chunk is full (or the bucket empty): a new head chunk
+      let n = this.freeChunk;
+      if (n >= 0) this.freeChunk = this.chunkNext[n]!;
+      else {
+        n = this.chunksUsed++;
+        if (n === this.chunkNext.length) this.growChunks();
+      }
+      this.chunkNext[n] = c;
+      bk[b2] = c = n;
+      f = 0;
+    }
+    this.chunkK[c * CHUNK + f] = k;
+    bk[b2 + 1] = f + 1;
+    this.nearCount++;
+  }
+
+  private growChunks(): void {
+    const n = this.chunkNext.length * 2;
+    const nx = new Int32Array(n); nx.set(this.chunkNext); this.chunkNext = nx;
+    const ck = new Int32Array(n * CHUNK); ck.set(this.chunkK); this.chunkK = ck;
+  }
+
+  /** Sift a new event (time t, record k) up into the heap. Its seq is the highest of all: it stays below equal times. */
+  private push(t: number, k: number): void {
+    if (this.size === this.hT.length) this.growHeap(this.size * 2);
+    const ht = this.hT, hk = this.hK;
     let i = this.size++;
     while (i > 0) {
       const p = (i - 1) >> 1;
-      const q = h[p]!;
-      const pt = d[q * 4]!;
-      if (pt < t || (pt === t && d[q * 4 + 1]! < s)) break;
-      h[i] = q;
+      const pt = ht[p]!;
+      if (pt <= t) break;
+      ht[i] = pt;
+      hk[i] = hk[p]!;
       i = p;
     }
-    h[i] = k;
+    ht[i] = t;
+    hk[i] = k;
+  }
+
+  private growHeap(n: number): void {
+    const ht = new Float64Array(n); ht.set(this.hT.subarray(0, this.size)); this.hT = ht;
+    const hk = new Int32Array(n); hk.set(this.hK.subarray(0, this.size)); this.hK = hk;
+  }
+
+  /** Remove the heap's earliest event; returns its record. */
+  private popHeap(): number {
+    const top = this.hK[0]!;
+    const last = --this.size;
+    if (last > 0) this.siftDown(0, this.hT[last]!, this.hK[last]!);
+    return top;
+  }
+
+  /** Place (t, k) at heap index i or below (the heap below i is in order). */
+  private siftDown(i: number, t: number, k: number): void {
+    const ht = this.hT, hk = this.hK, d = this.rec, n = this.size;
+    const half = n >> 1;
+    while (i < half) {
+      let c = 2 * i + 1;
+      let ct = ht[c]!;
+      if (c + 1 < n) {
+        const rt = ht[c + 1]!;
+        if (rt < ct || (rt === ct && d[hk[c + 1]! * 4 + 1]! < d[hk[c]! * 4 + 1]!)) { c++; ct = rt; }
+      }
+      if (t < ct || (t === ct && d[k * 4 + 1]! < d[hk[c]! * 4 + 1]!)) break;
+      ht[i] = ct;
+      hk[i] = hk[c]!;
+      i = c;
+    }
+    ht[i] = t;
+    hk[i] = k;
+  }
+
+  /** The heap holds `size` events in any order: put them in heap order. */
+  private heapify(): void {
+    for (let i = (this.size >> 1) - 1; i >= 0; i--) this.siftDown(i, this.hT[i]!, this.hK[i]!);
   }
 
   private farPush(t: number, k: number): void {
@@ -163,23 +247,28 @@ export class Clock {
     return top;
   }
 
-  /** The heap is empty: move the next slot's events into it. False when nothing waits. */
+  /** The run and the heap are empty: make the next slot's events the run. False when nothing waits. */
   private refill(): boolean {
     if (this.nearCount === 0) {
       if (this.farN === 0) return false;
       if (!(Math.floor(this.farT[0]! * this.invWidth) < MAX_SLOT)) {
         // only events beyond any slot remain: they go to the heap, and so does everything scheduled from now on
-        const d = this.rec;
-        while (this.farN > 0) { const k = this.farPop(); this.push(k, d[k * 4]!, d[k * 4 + 1]!); }
+        const n = this.farN;
+        if (n > this.hT.length) this.growHeap(n);
+        this.hT.set(this.farT.subarray(0, n));
+        this.hK.set(this.farK.subarray(0, n));
+        this.size = n;
+        this.farN = 0;
+        this.heapify();
         this.cur = Infinity;
         this.limit = Infinity;
         return true;
       }
     }
-    if ((++this.refills & 63) === 0) this.adapt();
-    const heads = this.heads, mask = this.mask, invWidth = this.invWidth;
+    if (++this.refills === ADAPT_EVERY) this.adapt();
+    const bk = this.buckets, mask = this.mask, invWidth = this.invWidth;
     let cur = this.cur;
-    let k: number;
+    let b2: number;
     for (;;) {
       if (this.nearCount === 0) {
         // the calendar is empty: jump to the slot before the earliest far event
@@ -191,72 +280,112 @@ export class Clock {
       // the far events whose slot entered the window move into the calendar
       while (this.farN > 0 && Math.floor(this.farT[0]! * invWidth) <= limit) {
         const f = this.farPop();
-        const b = Math.floor(this.rec[f * 4]! * invWidth) & mask;
-        this.rec[f * 4 + 3] = heads[b]!;
-        heads[b] = f;
-        this.nearCount++;
+        this.bucketAdd(Math.floor(this.rec[f * 4]! * invWidth) & mask, f);
       }
-      k = heads[cur & mask]!;
-      if (k >= 0) break;
+      b2 = (cur & mask) << 1;
+      if (bk[b2]! >= 0) break;
+      this.empties++;
     }
     this.cur = cur;
-    heads[cur & mask] = -1;
-    // the slot's list becomes the heap (in any order: heapify)
-    const d = this.rec;
-    let n = 0;
-    let h = this.heap;
-    for (; k >= 0; k = d[k * 4 + 3]!) {
-      if (n === h.length) { const g = new Int32Array(n * 2); g.set(h); this.heap = h = g; }
-      h[n++] = k;
+    // the bucket's chunks, newest first, give the run in scheduling order (oldest chunk first)
+    const head = bk[b2]!, fill = bk[b2 + 1]!;
+    bk[b2] = -1;
+    bk[b2 + 1] = CHUNK;
+    const next = this.chunkNext, ck = this.chunkK;
+    let n = fill;
+    for (let c = next[head]!; c >= 0; c = next[c]!) n += CHUNK;
+    if (n > this.runK.length) this.growRun(n);
+    const rk = this.runK, rt = this.runT, d = this.rec;
+    let end = n, cnt = fill;
+    for (let c = head; c >= 0;) {
+      end -= cnt;
+      for (let i = 0, base = c * CHUNK; i < cnt; i++) rk[end + i] = ck[base + i]!;
+      const nx = next[c]!;
+      next[c] = this.freeChunk;
+      this.freeChunk = c;
+      c = nx;
+      cnt = CHUNK;
     }
-    this.size = n;
+    for (let i = 0; i < n; i++) rt[i] = d[rk[i]! * 4]!;
     this.nearCount -= n;
-    for (let i = (n >> 1) - 1; i >= 0; i--) this.siftDown(i, h[i]!);
     this.movedSum += n;
-    if (n > 32) this.crowded++;
+    // insertion sort by (time, seq): cheap for a few events or for events mostly in order (a burst at one
+    // instant); past a budget of moves the slot goes to the heap instead
+    let budget = 4 * n + 16;
+    for (let i = 1; i < n; i++) {
+      const t = rt[i]!;
+      if (rt[i - 1]! < t) continue;
+      const k = rk[i]!;
+      const s = d[k * 4 + 1]!;
+      let j = i - 1;
+      for (; j >= 0; j--) {
+        const tj = rt[j]!;
+        if (tj < t || (tj === t && d[rk[j]! * 4 + 1]! < s)) break;
+        rt[j + 1] = tj;
+        rk[j + 1] = rk[j]!;
+      }
+      rt[j + 1] = t;
+      rk[j + 1] = k;
+      budget -= i - j;
+      if (budget < 0) {
+        if (n > this.hT.length) this.growHeap(n);
+        this.hT.set(rt.subarray(0, n));
+        this.hK.set(rk.subarray(0, n));
+        this.size = n;
+        this.heapify();
+        this.runPos = this.runEnd = 0;
+        this.crowded++;
+        return true;
+      }
+    }
+    if (n > 8 && rt[0] !== rt[n - 1]) this.crowded++;
+    // the run carries each event's callback and arg, and the records are free again
+    const ra = this.runA, rf = this.runF, fns = this.recFn;
+    let free = this.freeRec;
+    for (let i = 0; i < n; i++) {
+      const k = rk[i]!;
+      ra[i] = d[k * 4 + 2]!;
+      rf[i] = fns[k]!;
+      fns[k] = undefined as unknown as EventFn;
+      d[k * 4 + 3] = free;
+      free = k;
+    }
+    this.freeRec = free;
+    this.runPos = 0;
+    this.runEnd = n;
     return true;
   }
 
-  /** Place record k at heap index i or below (heap entries below i are in heap order). */
-  private siftDown(i: number, k: number): void {
-    const h = this.heap, d = this.rec, n = this.size;
-    const t = d[k * 4]!, s = d[k * 4 + 1]!;
-    const half = n >> 1;
-    while (i < half) {
-      let c = 2 * i + 1;
-      let ck = h[c]!;
-      let ct = d[ck * 4]!;
-      if (c + 1 < n) {
-        const rk = h[c + 1]!;
-        const rt = d[rk * 4]!;
-        if (rt < ct || (rt === ct && d[rk * 4 + 1]! < d[ck * 4 + 1]!)) { c++; ck = rk; ct = rt; }
-      }
-      if (t < ct || (t === ct && s < d[ck * 4 + 1]!)) break;
-      h[i] = ck;
-      i = c;
-    }
-    h[i] = k;
+  private growRun(n: number): void {
+    let m = this.runK.length;
+    while (m < n) m *= 2;
+    this.runK = new Int32Array(m);
+    this.runT = new Float64Array(m);
+    this.runA = new Float64Array(m);
   }
 
-  /** Keep a slot at a handful of events and the buckets about as many as the events waiting (heap empty). */
+  /** Keep a slot at a handful of events and the buckets about as many as the events waiting (run and heap empty). */
   private adapt(): void {
-    const perSlot = this.movedSum / 64;
-    const crowded = this.crowded;
-    this.movedSum = 0;
-    this.crowded = 0;
+    const moved = this.movedSum, crowded = this.crowded, empties = this.empties, directs = this.directs, fars = this.fars;
+    this.refills = this.movedSum = this.crowded = this.empties = this.directs = this.fars = 0;
     const waiting = this.nearCount + this.farN;
     let width = this.width;
     let nb = this.nBuckets;
-    // narrower only when most slots are crowded (not for a few bursts of events at one instant, which no width splits)
-    if (crowded > 32) width /= 4;
-    else if (perSlot < 2 && waiting > 64) width *= 4;
+    // narrower when most slots hold many distinct times, or when most events land in the current slot; wider when
+    // slots are mostly empty
+    if (crowded > ADAPT_EVERY / 2 || directs > 8 * ADAPT_EVERY && directs > moved) width /= 2;
+    else if (moved + directs < 2 * ADAPT_EVERY && empties > 8 * ADAPT_EVERY) width *= 2;
     while (waiting > 2 * nb) nb *= 2;
     if (width === this.width && nb === this.nBuckets) return;
     if (!(width > 0 && width < Infinity)) return;
     // every waiting event, re-placed under the new width and bucket count
-    const d = this.rec;
+    const d = this.rec, bk = this.buckets, next = this.chunkNext, ck = this.chunkK;
     const all: number[] = [];
-    for (let b = 0; b < this.nBuckets; b++) for (let k = this.heads[b]!; k >= 0; k = d[k * 4 + 3]!) all.push(k);
+    for (let b = 0; b < this.nBuckets; b++) {
+      for (let c = bk[2 * b]!, cnt = bk[2 * b + 1]!; c >= 0; c = next[c]!, cnt = CHUNK) {
+        for (let i = 0; i < cnt; i++) all.push(ck[c * CHUNK + i]!);
+      }
+    }
     for (let i = 0; i < this.farN; i++) all.push(this.farK[i]!);
     const invWidth = 1 / width;
     let m = Infinity;
@@ -264,21 +393,20 @@ export class Clock {
     if (!(m < MAX_SLOT)) return;
     this.width = width;
     this.invWidth = invWidth;
-    if (nb !== this.nBuckets) { this.nBuckets = nb; this.mask = nb - 1; this.heads = new Int32Array(nb); }
-    this.heads.fill(-1);
-    // the heap is empty: the current slot becomes the one before the earliest waiting
+    this.nBuckets = nb;
+    this.mask = nb - 1;
+    this.buckets = emptyBuckets(nb);
+    this.freeChunk = -1;
+    this.chunksUsed = 0;
+    // the run and heap are empty: the current slot becomes the one before the earliest waiting
     this.cur = m - 1;
     this.limit = this.cur + nb - 1;
     this.nearCount = 0;
     this.farN = 0;
     for (const k of all) {
       const slot = Math.floor(d[k * 4]! * invWidth);
-      if (slot <= this.limit) {
-        const b = slot & this.mask;
-        d[k * 4 + 3] = this.heads[b]!;
-        this.heads[b] = k;
-        this.nearCount++;
-      } else this.farPush(d[k * 4]!, k);
+      if (slot <= this.limit) this.bucketAdd(slot & this.mask, k);
+      else this.farPush(d[k * 4]!, k);
     }
   }
 
@@ -300,53 +428,88 @@ export class Clock {
     let n = 0;
     this.stopped = false;
     for (;;) {
-      if (this.size === 0 && !this.refill()) break;
-      const k = this.heap[0]!;
-      const d = this.rec;
-      const t = d[k * 4]!;
-      if (t > endNs) break;
+      const rp = this.runPos;
+      let t: number, k: number;
+      if (rp < this.runEnd) {
+        t = this.runT[rp]!;
+        if (this.size > 0 && this.hT[0]! < t) {
+          t = this.hT[0]!;
+          if (t > endNs) break;
+          k = this.popHeap();
+        } else {
+          if (t > endNs) break;
+          this.runPos = rp + 1;
+          const fn = this.runF[rp]!;
+          this.now = t;
+          n++;
+          fn(t, this.runA[rp]!);
+          if (this.stopped) break;
+          continue;
+        }
+      } else if (this.size > 0) {
+        t = this.hT[0]!;
+        if (t > endNs) break;
+        k = this.popHeap();
+      } else if (this.refill()) continue;
+      else break;
       const fn = this.recFn[k]!;
-      const arg = d[k * 4 + 2]!;
-      this.pop(k);
+      const arg = this.release(k);
       this.now = t;
       n++;
       fn(t, arg);
-      if (this.stopped) {
-        this.fired += n;
-        return n;
-      }
+      if (this.stopped) break;
     }
-    if (endNs > this.now) this.now = endNs;
     this.fired += n;
+    if (this.stopped) return n;
+    if (endNs > this.now) this.now = endNs;
     return n;
   }
 
   /** Fire the single earliest event, if any. Returns false when the queue is empty. */
   step(): boolean {
-    if (this.size === 0 && !this.refill()) return false;
-    const k = this.heap[0]!;
-    const t = this.rec[k * 4]!;
-    const fn = this.recFn[k]!;
-    const arg = this.rec[k * 4 + 2]!;
-    this.pop(k);
+    const t = this.peekTime();
+    if (t === Infinity && this.pending === 0) return false;
+    let fn: EventFn, arg: number;
+    const rp = this.runPos;
+    if (rp < this.runEnd && !(this.size > 0 && this.hT[0]! < this.runT[rp]!)) {
+      fn = this.runF[rp]!;
+      arg = this.runA[rp]!;
+      this.runPos = rp + 1;
+    } else {
+      const k = this.popHeap();
+      fn = this.recFn[k]!;
+      arg = this.release(k);
+    }
     this.now = t;
     this.fired++;
     fn(t, arg);
     return true;
   }
 
-  /** Remove the heap's top, record k, and free the record. */
-  private pop(k: number): void {
+  /** Free record k; returns its arg. */
+  private release(k: number): number {
     this.recFn[k] = undefined as unknown as EventFn;
-    this.rec[k * 4 + 3] = this.freeRec;
+    const d = this.rec;
+    d[k * 4 + 3] = this.freeRec;
     this.freeRec = k;
-    const last = --this.size;
-    if (last > 0) this.siftDown(0, this.heap[last]!);
+    return d[k * 4 + 2]!;
   }
 }
 
+/** Record numbers per calendar chunk. */
+const CHUNK = 8;
+/** Refills between two looks at the calendar's width and bucket count. */
+const ADAPT_EVERY = 64;
+const MAX_BUCKETS = 1 << 20;
 /** Slot numbers stay exact integers below this. */
 const MAX_SLOT = 2 ** 52;
+
+/** n empty buckets: no head chunk, and a fill of CHUNK (so that the first event takes a new chunk). */
+function emptyBuckets(n: number): Int32Array {
+  const bk = new Int32Array(2 * n);
+  for (let i = 0; i < 2 * n; i += 2) { bk[i] = -1; bk[i + 1] = CHUNK; }
+  return bk;
+}
 
 /**
  * Promise-based waiting on the virtual clock, for code written as async tasks (a sleeping allocation, a task
