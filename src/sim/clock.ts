@@ -28,47 +28,43 @@ export class Clock {
   fired = 0;
   private stopped = false;
   private seq = 0;
-  // Every waiting event is a record: 4 doubles in `rec` (time, seq, arg, next free record) and its callback in
-  // `recFn`, from schedule() until it fires. Freed records form a LIFO list, so a new event reuses a warm one.
-  private rec: Float64Array = new Float64Array(1024 * 4);
-  private recFn: EventFn[] = [];
-  private freeRec = -1;
-  private recsUsed = 0;
   // The current slot (floor(time / width) = `cur`) is served from two places, earliest first:
   // - the run: the slot's calendar events, sorted by (time, seq) when the slot became current, consumed in order;
-  // - the heap: a binary min-heap on (time, seq) over parallel arrays, of the events scheduled for the current slot
-  //   (or an earlier one) after it became current, and of a slot whose events were too many or too unordered to sort.
+  // - the heap: a binary min-heap on (time, seq) of the events scheduled for the current slot (or an earlier one)
+  //   after it became current, and of a slot whose events were too many or too unordered to sort.
   // A heap event scheduled after the run was made has a higher seq than every run event: at equal times the run
-  // goes first.
+  // goes first. Both keep each event as (time, seq, arg) in parallel typed arrays and its callback in an array.
   private runT: Float64Array = new Float64Array(64);
-  private runK: Int32Array = new Int32Array(64);
+  private runS: Float64Array = new Float64Array(64);
   private runA: Float64Array = new Float64Array(64);
   private runF: EventFn[] = [];
   private runPos = 0;
   private runEnd = 0;
   private size = 0;
   private hT: Float64Array = new Float64Array(256);
-  private hK: Int32Array = new Int32Array(256);
+  private hS: Float64Array = new Float64Array(256);
+  private hA: Float64Array = new Float64Array(256);
+  private hF: EventFn[] = [];
+  // Later events are records: 4 doubles in `rec` (time, seq, arg, next record of its list) and the callback in
+  // `recFn`. Freed records form a LIFO list, so a new event reuses a warm one.
+  private rec: Float64Array = new Float64Array(1024 * 4);
+  private recFn: EventFn[] = [];
+  private freeRec = -1;
+  private recsUsed = 0;
   // The calendar: the events of the slots cur+1 .. cur+nBuckets-1 (up to `limit`), in bucket slot mod nBuckets,
-  // so that a bucket only ever holds one slot's events. A bucket is a chain of chunks of CHUNK record numbers
-  // (head chunk first, filled `fill` of CHUNK; `buckets` holds [head, fill] pairs): a slot's events are read
-  // from a few contiguous chunks, not chased through a list. When the run and heap are empty, `cur` advances to
-  // the next slot and its bucket becomes the run. Slots are monotone in time, so every event of the current slot
-  // is earlier than every calendar event, and equal times share a slot: the firing order is exactly (time, seq),
-  // whatever the width.
+  // so that a bucket only ever holds one slot's events, as a list of records (newest first). When the run and
+  // heap are empty, `cur` advances to the next slot and its bucket becomes the run. Slots are monotone in time,
+  // so every event of the current slot is earlier than every calendar event, and equal times share a slot: the
+  // firing order is exactly (time, seq), whatever the width.
   private cur = -1;
   private limit = 1024 - 2;
   private width = NSEC_PER_USEC * 64;
   private invWidth = 1 / (NSEC_PER_USEC * 64);
   private nBuckets = 1024;
   private mask = 1023;
-  private buckets: Int32Array = emptyBuckets(1024);
+  private heads: Int32Array = new Int32Array(1024).fill(-1);
   private nearCount = 0;
-  private chunkK: Int32Array = new Int32Array(256 * CHUNK);
-  private chunkNext: Int32Array = new Int32Array(256);
-  private freeChunk = -1;
-  private chunksUsed = 0;
-  // The far tier: the events of slots beyond `limit` (Infinity included), a binary min-heap on time over
+  // The far tier: the records of slots beyond `limit` (Infinity included), in a binary min-heap on time over
   // parallel arrays (time, record). As `cur` advances, the events entering the calendar's window move there.
   private farN = 0;
   private farT: Float64Array = new Float64Array(256);
@@ -79,7 +75,6 @@ export class Clock {
   private crowded = 0;
   private empties = 0;
   private directs = 0;
-  private fars = 0;
 
   /** Number of events waiting. */
   get pending(): number {
@@ -96,6 +91,9 @@ export class Clock {
   /** Schedule `fn(at, arg)` at absolute virtual time `atNs` (clamped to now: the past cannot be scheduled). */
   schedule(atNs: number, fn: EventFn, arg = 0): void {
     const t = atNs < this.now ? this.now : atNs;
+    const s = this.seq++;
+    const slot = Math.floor(t * this.invWidth);
+    if (slot <= this.cur) { this.push(t, s, arg, fn); this.directs++; return; }
     let k = this.freeRec;
     let d = this.rec;
     if (k >= 0) this.freeRec = d[k * 4 + 3]!;
@@ -105,13 +103,15 @@ export class Clock {
     }
     const k4 = k * 4;
     d[k4] = t;
-    d[k4 + 1] = this.seq++;
+    d[k4 + 1] = s;
     d[k4 + 2] = arg;
     this.recFn[k] = fn;
-    const slot = Math.floor(t * this.invWidth);
-    if (slot <= this.cur) { this.push(t, k); this.directs++; }
-    else if (slot <= this.limit) this.bucketAdd(slot & this.mask, k);
-    else { this.farPush(t, k); this.fars++; }
+    if (slot <= this.limit) {
+      const b = slot & this.mask;
+      d[k4 + 3] = this.heads[b]!;
+      this.heads[b] = k;
+      this.nearCount++;
+    } else this.farPush(t, k);
   }
 
   private growRecs(): Float64Array {
@@ -120,87 +120,76 @@ export class Clock {
     return (this.rec = d);
   }
 
-  /** Append record k to bucket b. */
-  private bucketAdd(b: number, k: number): void {
-    const bk = this.buckets, b2 = b << 1;
-    let c = bk[b2]!;
-    let f = bk[b2 + 1]!;
-    if (f === CHUNK) {
-      // the head chunk is full (or the bucket empty): a new head chunk
-      let n = this.freeChunk;
-      if (n >= 0) this.freeChunk = this.chunkNext[n]!;
-      else {
-        n = this.chunksUsed++;
-        if (n === this.chunkNext.length) this.growChunks();
-      }
-      this.chunkNext[n] = c;
-      bk[b2] = c = n;
-      f = 0;
-    }
-    this.chunkK[c * CHUNK + f] = k;
-    bk[b2 + 1] = f + 1;
-    this.nearCount++;
-  }
-
-  private growChunks(): void {
-    const n = this.chunkNext.length * 2;
-    const nx = new Int32Array(n); nx.set(this.chunkNext); this.chunkNext = nx;
-    const ck = new Int32Array(n * CHUNK); ck.set(this.chunkK); this.chunkK = ck;
-  }
-
-  /** Sift a new event (time t, record k) up into the heap. Its seq is the highest of all: it stays below equal times. */
-  private push(t: number, k: number): void {
+  /** Sift a new event up into the heap. Its seq is the highest of all: it stays below equal times. */
+  private push(t: number, s: number, arg: number, fn: EventFn): void {
     if (this.size === this.hT.length) this.growHeap(this.size * 2);
-    const ht = this.hT, hk = this.hK;
+    const ht = this.hT, hs = this.hS, ha = this.hA, hf = this.hF;
     let i = this.size++;
     while (i > 0) {
       const p = (i - 1) >> 1;
       const pt = ht[p]!;
       if (pt <= t) break;
       ht[i] = pt;
-      hk[i] = hk[p]!;
+      hs[i] = hs[p]!;
+      ha[i] = ha[p]!;
+      hf[i] = hf[p]!;
       i = p;
     }
     ht[i] = t;
-    hk[i] = k;
+    hs[i] = s;
+    ha[i] = arg;
+    hf[i] = fn;
   }
 
   private growHeap(n: number): void {
-    const ht = new Float64Array(n); ht.set(this.hT.subarray(0, this.size)); this.hT = ht;
-    const hk = new Int32Array(n); hk.set(this.hK.subarray(0, this.size)); this.hK = hk;
+    const m = this.size;
+    const ht = new Float64Array(n); ht.set(this.hT.subarray(0, m)); this.hT = ht;
+    const hs = new Float64Array(n); hs.set(this.hS.subarray(0, m)); this.hS = hs;
+    const ha = new Float64Array(n); ha.set(this.hA.subarray(0, m)); this.hA = ha;
   }
 
-  /** Remove the heap's earliest event; returns its record. */
-  private popHeap(): number {
-    const top = this.hK[0]!;
+  /** Remove the heap's earliest event (read it first). */
+  private popHeap(): void {
     const last = --this.size;
-    if (last > 0) this.siftDown(0, this.hT[last]!, this.hK[last]!);
-    return top;
+    const hf = this.hF;
+    if (last > 0) this.siftDown(0, this.hT[last]!, this.hS[last]!, this.hA[last]!, hf[last]!);
+    hf[last] = undefined as unknown as EventFn;
   }
 
-  /** Place (t, k) at heap index i or below (the heap below i is in order). */
-  private siftDown(i: number, t: number, k: number): void {
-    const ht = this.hT, hk = this.hK, d = this.rec, n = this.size;
+  /** Place an event at heap index i or below (the heap below i is in order). */
+  private siftDown(i: number, t: number, s: number, arg: number, fn: EventFn): void {
+    const ht = this.hT, hs = this.hS, ha = this.hA, hf = this.hF, n = this.size;
     const half = n >> 1;
     while (i < half) {
       let c = 2 * i + 1;
       let ct = ht[c]!;
+      let cs = hs[c]!;
       if (c + 1 < n) {
         const rt = ht[c + 1]!;
-        if (rt < ct || (rt === ct && d[hk[c + 1]! * 4 + 1]! < d[hk[c]! * 4 + 1]!)) { c++; ct = rt; }
+        if (rt < ct || (rt === ct && hs[c + 1]! < cs)) { c++; ct = rt; cs = hs[c]!; }
       }
-      if (t < ct || (t === ct && d[k * 4 + 1]! < d[hk[c]! * 4 + 1]!)) break;
+      if (t < ct || (t === ct && s < cs)) break;
       ht[i] = ct;
-      hk[i] = hk[c]!;
+      hs[i] = cs;
+      ha[i] = ha[c]!;
+      hf[i] = hf[c]!;
       i = c;
     }
     ht[i] = t;
-    hk[i] = k;
+    hs[i] = s;
+    ha[i] = arg;
+    hf[i] = fn;
   }
 
   /** The heap holds `size` events in any order: put them in heap order. */
   private heapify(): void {
-    for (let i = (this.size >> 1) - 1; i >= 0; i--) this.siftDown(i, this.hT[i]!, this.hK[i]!);
+    for (let i = (this.size >> 1) - 1; i >= 0; i--) this.siftDown(i, this.hT[i]!, this.hS[i]!, this.hA[i]!, this.hF[i]!);
+  }
+
+  private freeRecord(k: number): void {
+    this.recFn[k] = undefined as unknown as EventFn;
+    this.rec[k * 4 + 3] = this.freeRec;
+    this.freeRec = k;
   }
 
   private farPush(t: number, k: number): void {
@@ -255,8 +244,15 @@ export class Clock {
         // only events beyond any slot remain: they go to the heap, and so does everything scheduled from now on
         const n = this.farN;
         if (n > this.hT.length) this.growHeap(n);
-        this.hT.set(this.farT.subarray(0, n));
-        this.hK.set(this.farK.subarray(0, n));
+        const d = this.rec;
+        for (let i = 0; i < n; i++) {
+          const k = this.farK[i]!;
+          this.hT[i] = d[k * 4]!;
+          this.hS[i] = d[k * 4 + 1]!;
+          this.hA[i] = d[k * 4 + 2]!;
+          this.hF[i] = this.recFn[k]!;
+          this.freeRecord(k);
+        }
         this.size = n;
         this.farN = 0;
         this.heapify();
@@ -266,9 +262,9 @@ export class Clock {
       }
     }
     if (++this.refills === ADAPT_EVERY) this.adapt();
-    const bk = this.buckets, mask = this.mask, invWidth = this.invWidth;
+    const heads = this.heads, mask = this.mask, invWidth = this.invWidth;
     let cur = this.cur;
-    let b2: number;
+    let head: number;
     for (;;) {
       if (this.nearCount === 0) {
         // the calendar is empty: jump to the slot before the earliest far event
@@ -279,34 +275,45 @@ export class Clock {
       const limit = ++this.limit;
       // the far events whose slot entered the window move into the calendar
       while (this.farN > 0 && Math.floor(this.farT[0]! * invWidth) <= limit) {
-        const f = this.farPop();
-        this.bucketAdd(Math.floor(this.rec[f * 4]! * invWidth) & mask, f);
+        const k = this.farPop();
+        const b = Math.floor(this.rec[k * 4]! * invWidth) & mask;
+        this.rec[k * 4 + 3] = heads[b]!;
+        heads[b] = k;
+        this.nearCount++;
       }
-      b2 = (cur & mask) << 1;
-      if (bk[b2]! >= 0) break;
+      head = heads[cur & mask]!;
+      if (head >= 0) break;
       this.empties++;
     }
     this.cur = cur;
-    // the bucket's chunks, newest first, give the run in scheduling order (oldest chunk first)
-    const head = bk[b2]!, fill = bk[b2 + 1]!;
-    bk[b2] = -1;
-    bk[b2 + 1] = CHUNK;
-    const next = this.chunkNext, ck = this.chunkK;
-    let n = fill;
-    for (let c = next[head]!; c >= 0; c = next[c]!) n += CHUNK;
-    if (n > this.runK.length) this.growRun(n);
-    const rk = this.runK, rt = this.runT, d = this.rec;
-    let end = n, cnt = fill;
-    for (let c = head; c >= 0;) {
-      end -= cnt;
-      for (let i = 0, base = c * CHUNK; i < cnt; i++) rk[end + i] = ck[base + i]!;
-      const nx = next[c]!;
-      next[c] = this.freeChunk;
-      this.freeChunk = c;
-      c = nx;
-      cnt = CHUNK;
+    heads[cur & mask] = -1;
+    // the bucket's list (newest first), reversed, is the run in scheduling order; its records are free again
+    const d = this.rec, fns = this.recFn;
+    let rt = this.runT, rs = this.runS, ra = this.runA;
+    const rf = this.runF;
+    let n = 0;
+    let free = this.freeRec;
+    for (let k = head; k >= 0;) {
+      if (n === rt.length) { this.growRun(n + 1); rt = this.runT; rs = this.runS; ra = this.runA; }
+      const k4 = k * 4;
+      rt[n] = d[k4]!;
+      rs[n] = d[k4 + 1]!;
+      ra[n] = d[k4 + 2]!;
+      rf[n] = fns[k]!;
+      fns[k] = undefined as unknown as EventFn;
+      n++;
+      const nx = d[k4 + 3]!;
+      d[k4 + 3] = free;
+      free = k;
+      k = nx;
     }
-    for (let i = 0; i < n; i++) rt[i] = d[rk[i]! * 4]!;
+    this.freeRec = free;
+    for (let i = 0, j = n - 1; i < j; i++, j--) {
+      const t = rt[i]!; rt[i] = rt[j]!; rt[j] = t;
+      const s = rs[i]!; rs[i] = rs[j]!; rs[j] = s;
+      const a = ra[i]!; ra[i] = ra[j]!; ra[j] = a;
+      const f = rf[i]!; rf[i] = rf[j]!; rf[j] = f;
+    }
     this.nearCount -= n;
     this.movedSum += n;
     // insertion sort by (time, seq): cheap for a few events or for events mostly in order (a burst at one
@@ -315,22 +322,27 @@ export class Clock {
     for (let i = 1; i < n; i++) {
       const t = rt[i]!;
       if (rt[i - 1]! < t) continue;
-      const k = rk[i]!;
-      const s = d[k * 4 + 1]!;
+      const s = rs[i]!, a = ra[i]!, f = rf[i]!;
       let j = i - 1;
       for (; j >= 0; j--) {
         const tj = rt[j]!;
-        if (tj < t || (tj === t && d[rk[j]! * 4 + 1]! < s)) break;
+        if (tj < t || (tj === t && rs[j]! < s)) break;
         rt[j + 1] = tj;
-        rk[j + 1] = rk[j]!;
+        rs[j + 1] = rs[j]!;
+        ra[j + 1] = ra[j]!;
+        rf[j + 1] = rf[j]!;
       }
       rt[j + 1] = t;
-      rk[j + 1] = k;
+      rs[j + 1] = s;
+      ra[j + 1] = a;
+      rf[j + 1] = f;
       budget -= i - j;
       if (budget < 0) {
         if (n > this.hT.length) this.growHeap(n);
         this.hT.set(rt.subarray(0, n));
-        this.hK.set(rk.subarray(0, n));
+        this.hS.set(rs.subarray(0, n));
+        this.hA.set(ra.subarray(0, n));
+        for (let x = 0; x < n; x++) this.hF[x] = rf[x]!;
         this.size = n;
         this.heapify();
         this.runPos = this.runEnd = 0;
@@ -339,35 +351,23 @@ export class Clock {
       }
     }
     if (n > 8 && rt[0] !== rt[n - 1]) this.crowded++;
-    // the run carries each event's callback and arg, and the records are free again
-    const ra = this.runA, rf = this.runF, fns = this.recFn;
-    let free = this.freeRec;
-    for (let i = 0; i < n; i++) {
-      const k = rk[i]!;
-      ra[i] = d[k * 4 + 2]!;
-      rf[i] = fns[k]!;
-      fns[k] = undefined as unknown as EventFn;
-      d[k * 4 + 3] = free;
-      free = k;
-    }
-    this.freeRec = free;
     this.runPos = 0;
     this.runEnd = n;
     return true;
   }
 
   private growRun(n: number): void {
-    let m = this.runK.length;
+    let m = this.runT.length;
     while (m < n) m *= 2;
-    this.runK = new Int32Array(m);
-    this.runT = new Float64Array(m);
-    this.runA = new Float64Array(m);
+    const rt = new Float64Array(m); rt.set(this.runT); this.runT = rt;
+    const rs = new Float64Array(m); rs.set(this.runS); this.runS = rs;
+    const ra = new Float64Array(m); ra.set(this.runA); this.runA = ra;
   }
 
   /** Keep a slot at a handful of events and the buckets about as many as the events waiting (run and heap empty). */
   private adapt(): void {
-    const moved = this.movedSum, crowded = this.crowded, empties = this.empties, directs = this.directs, fars = this.fars;
-    this.refills = this.movedSum = this.crowded = this.empties = this.directs = this.fars = 0;
+    const moved = this.movedSum, crowded = this.crowded, empties = this.empties, directs = this.directs;
+    this.refills = this.movedSum = this.crowded = this.empties = this.directs = 0;
     const waiting = this.nearCount + this.farN;
     let width = this.width;
     let nb = this.nBuckets;
@@ -379,25 +379,23 @@ export class Clock {
     if (width === this.width && nb === this.nBuckets) return;
     if (!(width > 0 && width < Infinity)) return;
     // every waiting event, re-placed under the new width and bucket count
-    const d = this.rec, bk = this.buckets, next = this.chunkNext, ck = this.chunkK;
+    const d = this.rec;
     const all: number[] = [];
-    for (let b = 0; b < this.nBuckets; b++) {
-      for (let c = bk[2 * b]!, cnt = bk[2 * b + 1]!; c >= 0; c = next[c]!, cnt = CHUNK) {
-        for (let i = 0; i < cnt; i++) all.push(ck[c * CHUNK + i]!);
-      }
-    }
     for (let i = 0; i < this.farN; i++) all.push(this.farK[i]!);
+    // each bucket oldest first, so that a new bucket lists the events of one old bucket newest first
+    for (let b = 0; b < this.nBuckets; b++) {
+      const from = all.length;
+      for (let k = this.heads[b]!; k >= 0; k = d[k * 4 + 3]!) all.push(k);
+      for (let i = from, j = all.length - 1; i < j; i++, j--) { const x = all[i]!; all[i] = all[j]!; all[j] = x; }
+    }
     const invWidth = 1 / width;
     let m = Infinity;
     for (const k of all) { const slot = Math.floor(d[k * 4]! * invWidth); if (slot < m) m = slot; }
     if (!(m < MAX_SLOT)) return;
     this.width = width;
     this.invWidth = invWidth;
-    this.nBuckets = nb;
-    this.mask = nb - 1;
-    this.buckets = emptyBuckets(nb);
-    this.freeChunk = -1;
-    this.chunksUsed = 0;
+    if (nb !== this.nBuckets) { this.nBuckets = nb; this.mask = nb - 1; this.heads = new Int32Array(nb); }
+    this.heads.fill(-1);
     // the run and heap are empty: the current slot becomes the one before the earliest waiting
     this.cur = m - 1;
     this.limit = this.cur + nb - 1;
@@ -405,8 +403,12 @@ export class Clock {
     this.farN = 0;
     for (const k of all) {
       const slot = Math.floor(d[k * 4]! * invWidth);
-      if (slot <= this.limit) this.bucketAdd(slot & this.mask, k);
-      else this.farPush(d[k * 4]!, k);
+      if (slot <= this.limit) {
+        const b = slot & this.mask;
+        d[k * 4 + 3] = this.heads[b]!;
+        this.heads[b] = k;
+        this.nearCount++;
+      } else this.farPush(d[k * 4]!, k);
     }
   }
 
@@ -429,31 +431,21 @@ export class Clock {
     this.stopped = false;
     for (;;) {
       const rp = this.runPos;
-      let t: number, k: number;
-      if (rp < this.runEnd) {
+      let t: number, fn: EventFn, arg: number;
+      if (rp < this.runEnd && !(this.size > 0 && this.hT[0]! < this.runT[rp]!)) {
         t = this.runT[rp]!;
-        if (this.size > 0 && this.hT[0]! < t) {
-          t = this.hT[0]!;
-          if (t > endNs) break;
-          k = this.popHeap();
-        } else {
-          if (t > endNs) break;
-          this.runPos = rp + 1;
-          const fn = this.runF[rp]!;
-          this.now = t;
-          n++;
-          fn(t, this.runA[rp]!);
-          if (this.stopped) break;
-          continue;
-        }
+        if (t > endNs) break;
+        this.runPos = rp + 1;
+        fn = this.runF[rp]!;
+        arg = this.runA[rp]!;
       } else if (this.size > 0) {
         t = this.hT[0]!;
         if (t > endNs) break;
-        k = this.popHeap();
+        fn = this.hF[0]!;
+        arg = this.hA[0]!;
+        this.popHeap();
       } else if (this.refill()) continue;
       else break;
-      const fn = this.recFn[k]!;
-      const arg = this.release(k);
       this.now = t;
       n++;
       fn(t, arg);
@@ -467,49 +459,31 @@ export class Clock {
 
   /** Fire the single earliest event, if any. Returns false when the queue is empty. */
   step(): boolean {
-    const t = this.peekTime();
-    if (t === Infinity && this.pending === 0) return false;
-    let fn: EventFn, arg: number;
+    if (this.runPos === this.runEnd && this.size === 0 && !this.refill()) return false;
     const rp = this.runPos;
+    let t: number, fn: EventFn, arg: number;
     if (rp < this.runEnd && !(this.size > 0 && this.hT[0]! < this.runT[rp]!)) {
+      t = this.runT[rp]!;
       fn = this.runF[rp]!;
       arg = this.runA[rp]!;
       this.runPos = rp + 1;
     } else {
-      const k = this.popHeap();
-      fn = this.recFn[k]!;
-      arg = this.release(k);
+      t = this.hT[0]!;
+      fn = this.hF[0]!;
+      arg = this.hA[0]!;
+      this.popHeap();
     }
     this.now = t;
     this.fired++;
     fn(t, arg);
     return true;
   }
-
-  /** Free record k; returns its arg. */
-  private release(k: number): number {
-    this.recFn[k] = undefined as unknown as EventFn;
-    const d = this.rec;
-    d[k * 4 + 3] = this.freeRec;
-    this.freeRec = k;
-    return d[k * 4 + 2]!;
-  }
 }
 
-/** Record numbers per calendar chunk. */
-const CHUNK = 8;
 /** Refills between two looks at the calendar's width and bucket count. */
 const ADAPT_EVERY = 64;
-const MAX_BUCKETS = 1 << 20;
 /** Slot numbers stay exact integers below this. */
 const MAX_SLOT = 2 ** 52;
-
-/** n empty buckets: no head chunk, and a fill of CHUNK (so that the first event takes a new chunk). */
-function emptyBuckets(n: number): Int32Array {
-  const bk = new Int32Array(2 * n);
-  for (let i = 0; i < 2 * n; i += 2) { bk[i] = -1; bk[i + 1] = CHUNK; }
-  return bk;
-}
 
 /**
  * Promise-based waiting on the virtual clock, for code written as async tasks (a sleeping allocation, a task
