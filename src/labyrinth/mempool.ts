@@ -146,6 +146,6 @@ export function exclusiveMempool(task: LabyrinthTask, minNr: number, order = 0):
       return r instanceof ExclusiveKey ? r : null;
     },
     (key) => task.freeExclusive(key),
-    { onReturn: (key) => task.write(key, 0, new Uint8Array(4096 << order)) },
+    { onReturn: (key) => task.wipe(key) },
   );
 }
