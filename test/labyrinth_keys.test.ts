@@ -197,6 +197,7 @@ test('exclusive_mempool_wipes_a_kept_block_of_any_order_without_filling_the_spar
   const wiped = labs.exclusive.wipedPages;
   pool.free(k); // the pool is below min_nr: it keeps the block, wiped
   assert.equal(pool.currNr, 2);
+  assert.equal(pool.pooled[pool.pooled.length - 1], k, 'kept last, handed out next');
   assert.equal(bytes.nrPopulated, 0, 'a wiped page holds no bytes');
   assert.deepEqual(bytes.physRead(pfn * PAGE_SIZE, 4 * PAGE_SIZE), new Uint8Array(4 * PAGE_SIZE));
   assert.equal(labs.exclusive.wipedPages, wiped, 'wipedPages counts the allocation and release wipes only');

@@ -870,7 +870,7 @@ export function simulate(spec: ScenarioSpec, alloc: SimAllocator, opts: Simulate
       for (const key of a.keys) if (key !== null) held.push(key);
       a.pools.forEach((pool, order) => {
         if (!pool) return;
-        held.push(...(pool as unknown as { elements: ExclusiveKey[] }).elements);
+        for (const key of pool.pooled) held.push(key);
         mempools.push({ actor: a.spec.name, order, minNr: pool.minNr, inPool: pool.currNr, hits: pool.fromPool, failures: pool.failures });
       });
       for (const key of held) {
