@@ -1337,12 +1337,18 @@ export class PageAllocator {
   // -------------------------------------------------------------------------------------------
   // Addresses
 
+  /**
+   * Labyrinth: pfn is off the direct map — a page of the memmap whose compound head is exclusive. page_address
+   * and virt_to_page refuse exactly these pages (this is their test); a caller that only asks can use it alone.
+   */
+  pageOffDirectMap(pfn: number): boolean {
+    const m = this.mm;
+    return pfn >= 0 && pfn < m.nrPfn && (m.flags[(m.flags[pfn]! & K.PG_tail) !== 0 ? m.next[pfn]! : pfn]! & K.PG_exclusive) !== 0;
+  }
+
   /** base + pfn * PAGE_SIZE (a plain number; exact up to 2^53). @kernel page_address */
   page_address(pfn: number): number {
-    const m = this.mm;
-    if (pfn >= 0 && pfn < m.nrPfn && (m.flags[(m.flags[pfn]! & K.PG_tail) !== 0 ? m.next[pfn]! : pfn]! & K.PG_exclusive) !== 0) {
-      this.exclusiveRefused(this.compound_head(pfn), 'EXCL_NO_KEY', 'take the direct-map address of');
-    }
+    if (this.pageOffDirectMap(pfn)) this.exclusiveRefused(this.compound_head(pfn), 'EXCL_NO_KEY', 'take the direct-map address of');
     return this.base + pfn * K.PAGE_SIZE;
   }
 
@@ -1351,13 +1357,15 @@ export class PageAllocator {
     return this.base;
   }
 
+  /** The pfn of the page holding direct-map address addr, unchecked (virt_to_page without the refusal). @kernel __pa (>> PAGE_SHIFT) */
+  __virt_to_pfn(addr: number): number {
+    return Math.floor((addr - this.base) / K.PAGE_SIZE);
+  }
+
   /** The pfn of the page holding address addr. @kernel virt_to_page (as a pfn) */
   virt_to_page(addr: number): number {
-    const pfn = Math.floor((addr - this.base) / K.PAGE_SIZE);
-    const m = this.mm;
-    if (pfn >= 0 && pfn < m.nrPfn && (m.flags[this.compound_head(pfn)]! & K.PG_exclusive) !== 0) {
-      this.exclusiveRefused(this.compound_head(pfn), 'EXCL_NO_KEY', 'resolve a direct-map address to');
-    }
+    const pfn = this.__virt_to_pfn(addr);
+    if (this.pageOffDirectMap(pfn)) this.exclusiveRefused(this.compound_head(pfn), 'EXCL_NO_KEY', 'resolve a direct-map address to');
     return pfn;
   }
 

@@ -856,6 +856,18 @@ export class LabyrinthTask {
     return this.lab.labs.exclusive.info(this.lab.id, key);
   }
 
+  /** The head pfn of a key's block (`info(key).pfn` without building the info object). */
+  pfnOf(key: ExclusiveKey): number {
+    this.ensureAlive('inspect an exclusive page');
+    return this.lab.labs.exclusive.pfnOf(this.lab.id, key);
+  }
+
+  /** Zero a whole exclusive block this labyrinth holds (a mempool's wipe of a block it keeps). */
+  wipe(key: ExclusiveKey): void {
+    this.ensureAlive('write an exclusive page');
+    this.lab.labs.exclusive.wipe(this.lab.id, key);
+  }
+
   /** Wipe and free an exclusive block; the key is revoked. */
   freeExclusive(key: ExclusiveKey, cpu = 0): void {
     this.ensureAlive('free an exclusive page');

@@ -5,9 +5,10 @@
  * @kernel mm/secretmem.c secretmem_fault (allocate zeroed, drop from the direct map), secretmem_free_folio
  *   (restore the direct map, zero before the page returns to the allocator), secretmem_migrate_folio (-EBUSY)
  *
- * Keys are capabilities, not numbers: an `ExclusiveKey` is a frozen, empty object that only this module can
- * mint; what it opens is recorded in a module-private WeakMap. Copying a key's fields gives nothing (it has
- * none), `Object.create(ExclusiveKey.prototype)` gives an object the registry does not know (EXCL_FORGED_KEY),
+ * Keys are capabilities, not numbers: an `ExclusiveKey` is a frozen object with no properties that only this
+ * module can mint; what it opens is its record, held in a class-private field (`#rec`) that only this module
+ * reads. Copying a key's properties gives nothing (it has none), and `Object.create(ExclusiveKey.prototype)`,
+ * a clone or a proxy lacks the private field (`#rec in key` is false: EXCL_FORGED_KEY),
  * a key minted by another allocator's manager is refused (EXCL_FOREIGN_KEY), a key held out by another
  * labyrinth is refused (EXCL_WRONG_LABYRINTH), a transferred or freed key is revoked (EXCL_REVOKED_KEY), and a
  * record whose page no longer carries its owner and generation is stale (EXCL_STALE_KEY). Every check runs
@@ -18,8 +19,10 @@
  * blocks of order > 0 are compound (__GFP_COMP), so every tail resolves to the exclusive head and
  * page_address / virt_to_page / get_page / split_page refuse all of its pages (hooks in src/alloc/page_alloc.ts).
  *
- * Across threads (issue 6): key objects never cross a thread, but every key carries a 128-bit random secret.
- * Once `shareKeys()` is called, each live key has a record in a shared key table (SharedArrayBuffer, one
+ * Across threads (issue 6): key objects never cross a thread; once keys are shared, each carries a 128-bit
+ * random secret (drawn only then: `shareKeys()` draws one for every live key, and afterwards each key is
+ * minted with one; without a table no secret is ever read). Once `shareKeys()` is called, each live key has a
+ * record in a shared key table (SharedArrayBuffer, one
  * record per head pfn: labyrinth id, generation, secret, and the page's last revoked secret). `exportKey`
  * gives an opaque token { pfn, secret }; another thread's manager attached to the same table
  * (`{ keyTable }`) turns it into a key of its own with `importKey` only if the secret matches the live record
@@ -38,12 +41,62 @@ import type { PageBytes } from './page_bytes.ts';
 
 const MINT: unique symbol = Symbol('ExclusiveKey.mint');
 
+/** What a key opens (module-private; one fixed shape, every field set in the constructor). */
+class KeyRecord {
+  readonly mgr: ExclusivePages;
+  readonly pfn: number;
+  readonly order: number;
+  readonly generation: number;
+  readonly labyrinthId: number;
+  /** Holder inside the labyrinth (a task id), 0 = the labyrinth itself. */
+  holder: number;
+  revoked: boolean;
+  /** Why the key was revoked (for the error message). */
+  revokedBy: string;
+  /**
+   * 128 random bits naming this key in the shared key table (the same for every import of it); null until
+   * the manager has a table (drawn by `shareKeys()` for live keys, at mint afterwards).
+   */
+  secret: Uint32Array | null;
+  /** Imported from a token (another thread's key): opens bytes, never frees or transfers. */
+  readonly imported: boolean;
+  /** Its index in its labyrinth's LabyrinthKeys.recs while live and minted here, else -1. */
+  slot: number;
+
+  constructor(mgr: ExclusivePages, pfn: number, order: number, generation: number, labyrinthId: number, holder: number,
+    secret: Uint32Array | null, imported: boolean) {
+    this.mgr = mgr;
+    this.pfn = pfn;
+    this.order = order;
+    this.generation = generation;
+    this.labyrinthId = labyrinthId;
+    this.holder = holder;
+    this.revoked = false;
+    this.revokedBy = '';
+    this.secret = secret;
+    this.imported = imported;
+    this.slot = -1;
+  }
+}
+
+/** The record a key opens, or undefined for anything this module did not mint (set in ExclusiveKey's static block). */
+let recordOf: (key: unknown) => KeyRecord | undefined;
+
 /** A capability that opens one exclusive block. It carries no data; hold it, pass it, never print it. */
 export class ExclusiveKey {
-  constructor(token: typeof MINT) {
+  // The brand: only objects built by this constructor have it, and only this module's recordOf reads it.
+  readonly #rec: KeyRecord;
+
+  constructor(token: typeof MINT, rec: KeyRecord) {
     if (token !== MINT) throw new ExclusivePageError('EXCL_FORGED_KEY', 'Cannot create an ExclusiveKey: because keys are minted only by the allocator');
+    this.#rec = rec;
     Object.freeze(this);
   }
+
+  static {
+    recordOf = (key: unknown): KeyRecord | undefined => (typeof key === 'object' && key !== null && #rec in key ? key.#rec : undefined);
+  }
+
   toString(): string {
     return '[ExclusiveKey]';
   }
@@ -52,25 +105,6 @@ export class ExclusiveKey {
   }
 }
 Object.freeze(ExclusiveKey.prototype);
-
-/** What a key opens (module-private). */
-interface KeyRecord {
-  readonly mgr: ExclusivePages;
-  readonly pfn: number;
-  readonly order: number;
-  readonly generation: number;
-  labyrinthId: number;
-  /** Holder inside the labyrinth (a task id), 0 = the labyrinth itself. */
-  holder: number;
-  revoked: boolean;
-  /** Why the key was revoked (for the error message). */
-  revokedBy: string;
-  readonly key: ExclusiveKey;
-  /** 128 random bits naming this key in the shared key table (the same for every import of it). */
-  readonly secret: Uint32Array;
-  /** Imported from a token (another thread's key): opens bytes, never frees or transfers. */
-  readonly imported: boolean;
-}
 
 /** What crosses threads for a key: structured-cloneable, opaque; treat it like the key itself. */
 export interface ExclusiveKeyToken {
@@ -105,6 +139,18 @@ function readTable(t: Int32Array, pfn: number): TableRecord {
       last[i] = Atomics.load(t, b + KT_LAST + i);
     }
     if (Atomics.load(t, b + KT_SEQ) === s1) return { live, labyrinthId, generation, secret, last };
+  }
+}
+
+/** True while pfn's record is live with exactly this labyrinth, generation and secret (a consistent read, no allocation). */
+function tableHolds(t: Int32Array, pfn: number, labyrinthId: number, generation: number, secret: Uint32Array): boolean {
+  const b = pfn * KT_STRIDE;
+  for (;;) {
+    const s1 = Atomics.load(t, b + KT_SEQ);
+    if ((s1 & 1) !== 0) continue; // a writer is mid-record: retry
+    let d = (Atomics.load(t, b + KT_LIVE) ^ 1) | (Atomics.load(t, b + KT_LAB) ^ labyrinthId) | (Atomics.load(t, b + KT_GEN) ^ generation);
+    for (let i = 0; i < 4; i++) d |= Atomics.load(t, b + KT_SECRET + i) ^ (secret[i]! | 0);
+    if (Atomics.load(t, b + KT_SEQ) === s1) return d === 0;
   }
 }
 
@@ -150,10 +196,41 @@ function newSecret(): Uint32Array {
   return s;
 }
 
-const RECORDS = new WeakMap<object, KeyRecord>();
-// Bound at load time: patching WeakMap.prototype later cannot make the registry answer for a forged key.
-const recordOf: (key: object) => KeyRecord | undefined = WeakMap.prototype.get.bind(RECORDS) as (key: object) => KeyRecord | undefined;
-const fileRecord: (key: object, rec: KeyRecord) => void = WeakMap.prototype.set.bind(RECORDS) as (key: object, rec: KeyRecord) => void;
+/**
+ * A labyrinth's live minted records in minting order. A revoked record leaves a hole (null) rather than being
+ * spliced out, so a free touches no other record; the array is compacted (order kept) once holes outnumber
+ * live records.
+ */
+class LabyrinthKeys {
+  readonly recs: Array<KeyRecord | null> = [];
+  /** Live records (non-null entries of recs). */
+  count = 0;
+  holes = 0;
+
+  add(rec: KeyRecord): void {
+    rec.slot = this.recs.length;
+    this.recs.push(rec);
+    this.count++;
+  }
+
+  remove(rec: KeyRecord): void {
+    this.recs[rec.slot] = null;
+    rec.slot = -1;
+    this.count--;
+    if (++this.holes > 32 && this.holes > this.count) {
+      const recs = this.recs;
+      let j = 0;
+      for (let i = 0; i < recs.length; i++) {
+        const r = recs[i]!;
+        if (r === null) continue;
+        r.slot = j;
+        recs[j++] = r;
+      }
+      recs.length = j;
+      this.holes = 0;
+    }
+  }
+}
 
 /** Why an exclusive allocation failed (a value, not an exception: expected failure under pressure). */
 export interface ExclusiveAllocFailure {
@@ -177,11 +254,13 @@ export interface ExclusiveInfo {
 export class ExclusivePages {
   readonly alloc: PageAllocator;
   readonly bytes: PageBytes;
-  /** Live records per labyrinth id (#private: records hold keys, so no reference may leak). */
-  readonly #byLabyrinth = new Map<number, Set<KeyRecord>>();
-  /** Live records by head pfn (one at most: never aliased). */
-  readonly #byPfn = new Map<number, KeyRecord>();
-  /** Pages wiped so far (on allocation and on release). */
+  /**
+   * Live minted records per labyrinth id, oldest first (#private: records reach keys' pages, so no reference
+   * may leak). The only index: the page itself names its owner, and verify() proves each PG_exclusive head has
+   * exactly one live record here.
+   */
+  readonly #byLabyrinth = new Map<number, LabyrinthKeys>();
+  /** Pages wiped so far on allocation and on release (a mempool's re-wipe of a kept block is not counted). */
   wipedPages = 0;
   /** The shared key table (null until `shareKeys()` or a `keyTable` option). */
   #table: Int32Array | null = null;
@@ -199,13 +278,20 @@ export class ExclusivePages {
   }
 
   /**
-   * The shared key table (created on first call, with a record for every live key): post it to workers,
-   * which pass it as `{ keyTable }` to their own ExclusivePages over the same allocator. Costs 48 bytes a pfn.
+   * The shared key table (created on first call, with a record — and a fresh secret — for every live key):
+   * post it to workers, which pass it as `{ keyTable }` to their own ExclusivePages over the same allocator.
+   * Costs 48 bytes a pfn.
    */
   shareKeys(): SharedArrayBuffer {
     if (this.#table === null) {
       const t = new Int32Array(new SharedArrayBuffer(this.alloc.mm.nrPfn * KT_STRIDE * 4));
-      for (const rec of this.#byPfn.values()) writeTable(t, rec.pfn, rec);
+      for (const list of this.#byLabyrinth.values()) {
+        for (const rec of list.recs) {
+          if (rec === null) continue;
+          if (rec.secret === null) rec.secret = newSecret();
+          writeTable(t, rec.pfn, rec as { labyrinthId: number; generation: number; secret: Uint32Array });
+        }
+      }
       this.#table = t;
     }
     return this.#table.buffer as SharedArrayBuffer;
@@ -219,7 +305,7 @@ export class ExclusivePages {
   exportKey(labyrinthId: number, key: ExclusiveKey): ExclusiveKeyToken {
     const rec = this.check(labyrinthId, key, 'export an exclusive key');
     this.shareKeys();
-    return Object.freeze({ pfn: rec.pfn, secret: rec.secret.slice() });
+    return Object.freeze({ pfn: rec.pfn, secret: rec.secret!.slice() });
   }
 
   /**
@@ -255,19 +341,14 @@ export class ExclusivePages {
     if ((f & PG_exclusive) === 0 || this.alloc.pageOwner(pfn) !== labyrinthId || this.alloc.pageGeneration(pfn) !== r.generation) {
       throw new ExclusivePageError('EXCL_STALE_KEY', `Cannot ${what}: because the page no longer carries the key's owner and generation (stale handle)`, pfn);
     }
-    const key = new ExclusiveKey(MINT);
-    fileRecord(key, {
-      mgr: this, pfn, order: this.alloc.mm.order[pfn]! & ORDER_MASK, generation: r.generation, labyrinthId, holder: 0,
-      revoked: false, revokedBy: '', key, secret: r.secret, imported: true,
-    });
-    return key;
+    return new ExclusiveKey(MINT, new KeyRecord(this, pfn, this.alloc.mm.order[pfn]! & ORDER_MASK, r.generation, labyrinthId, 0, r.secret, true));
   }
 
   /** True while the shared table (if any) still holds rec's secret for its page: false once revoked anywhere. */
   private tableAgrees(rec: KeyRecord): boolean {
-    if (this.#table === null) return true;
-    const r = readTable(this.#table, rec.pfn);
-    return r.live && sameSecret(r.secret, rec.secret) && r.labyrinthId === rec.labyrinthId && r.generation === rec.generation;
+    const t = this.#table;
+    if (t === null) return true;
+    return rec.secret !== null && tableHolds(t, rec.pfn, rec.labyrinthId, rec.generation, rec.secret);
   }
 
   /** Refuse an imported key where only the minting manager may act (it holds the bookkeeping). */
@@ -280,7 +361,7 @@ export class ExclusivePages {
 
   /** Live exclusive blocks held by a labyrinth. */
   count(labyrinthId: number): number {
-    return this.#byLabyrinth.get(labyrinthId)?.size ?? 0;
+    return this.#byLabyrinth.get(labyrinthId)?.count ?? 0;
   }
 
   /**
@@ -298,15 +379,7 @@ export class ExclusivePages {
     // The wipe is ours (bytes.zero), so __GFP_ZERO is dropped; order > 0 is compound so tails resolve to the head.
     const coreGfp = ((gfp & ~(__GFP_EXCL | __GFP_ZERO)) | (order > 0 ? __GFP_COMP : 0)) >>> 0;
     const pfn = this.alloc.alloc_pages(coreGfp, order, cpu);
-    if (pfn < 0) {
-      const why = this.alloc.describeAllocFailure();
-      const atomic = (gfp & __GFP_DIRECT_RECLAIM) === 0;
-      return Object.freeze({
-        ok: false as const, code: 'EXCL_NOMEM' as const, order, gfp,
-        message: `Cannot allocate an exclusive order-${order} block: ${why.replace(/^Cannot allocate [^:]*: because /, 'because ')}`
-          + (atomic ? '. This request may not sleep: it never waits for reclaim, so under pressure it fails at once; preallocate with a mempool when failure is not an option' : ''),
-      });
-    }
+    if (pfn < 0) return this.allocFailure(gfp, order);
     const m = this.alloc.mm;
     m.flags[pfn] = setPageExclusive(m.flags[pfn]!);
     this.alloc.setPageOwner(pfn, labyrinthId);
@@ -315,24 +388,33 @@ export class ExclusivePages {
     return this.mint(pfn, order, this.alloc.pageGeneration(pfn), labyrinthId, holder);
   }
 
+  /** The failure value of a refused allocate (cold). */
+  private allocFailure(gfp: number, order: number): ExclusiveAllocFailure {
+    const why = this.alloc.describeAllocFailure();
+    const atomic = (gfp & __GFP_DIRECT_RECLAIM) === 0;
+    return Object.freeze({
+      ok: false as const, code: 'EXCL_NOMEM' as const, order, gfp,
+      message: `Cannot allocate an exclusive order-${order} block: ${why.replace(/^Cannot allocate [^:]*: because /, 'because ')}`
+        + (atomic ? '. This request may not sleep: it never waits for reclaim, so under pressure it fails at once; preallocate with a mempool when failure is not an option' : ''),
+    });
+  }
+
   private mint(pfn: number, order: number, generation: number, labyrinthId: number, holder: number): ExclusiveKey {
-    const key = new ExclusiveKey(MINT);
-    const rec: KeyRecord = { mgr: this, pfn, order, generation, labyrinthId, holder, revoked: false, revokedBy: '', key, secret: newSecret(), imported: false };
-    fileRecord(key, rec);
-    if (this.#table !== null) writeTable(this.#table, pfn, rec);
-    this.#byPfn.set(pfn, rec);
-    let set = this.#byLabyrinth.get(labyrinthId);
-    if (set === undefined) {
-      set = new Set();
-      this.#byLabyrinth.set(labyrinthId, set);
+    const t = this.#table;
+    const rec = new KeyRecord(this, pfn, order, generation, labyrinthId, holder, t !== null ? newSecret() : null, false);
+    if (t !== null) writeTable(t, pfn, rec as { labyrinthId: number; generation: number; secret: Uint32Array });
+    let list = this.#byLabyrinth.get(labyrinthId);
+    if (list === undefined) {
+      list = new LabyrinthKeys();
+      this.#byLabyrinth.set(labyrinthId, list);
     }
-    set.add(rec);
-    return key;
+    list.add(rec);
+    return new ExclusiveKey(MINT, rec);
   }
 
   /** Resolve a key presented by labyrinth `labyrinthId`, or throw (changing nothing). */
   private check(labyrinthId: number, key: unknown, what: string): KeyRecord {
-    const rec = typeof key === 'object' && key !== null ? recordOf(key) : undefined;
+    const rec = recordOf(key);
     if (rec === undefined) {
       throw new ExclusivePageError('EXCL_FORGED_KEY', `Cannot ${what}: because the key was not minted by any exclusive-page allocator (forged)`);
     }
@@ -342,16 +424,15 @@ export class ExclusivePages {
     if (rec.revoked) {
       throw new ExclusivePageError('EXCL_REVOKED_KEY', `Cannot ${what}: because the key was revoked (${rec.revokedBy})`, rec.pfn);
     }
-    if (!this.tableAgrees(rec)) {
+    if (this.#table !== null && !this.tableAgrees(rec)) {
       throw new ExclusivePageError('EXCL_REVOKED_KEY', `Cannot ${what}: because the key was revoked in another thread (the page was freed or transferred)`, rec.pfn);
     }
     if (rec.labyrinthId !== labyrinthId) {
       throw new ExclusivePageError('EXCL_WRONG_LABYRINTH', `Cannot ${what}: because the page belongs to another labyrinth`, rec.pfn);
     }
-    const m = this.alloc.mm;
-    const f = m.flags[rec.pfn]!;
-    if ((f & PG_exclusive) === 0 || this.alloc.pageOwner(rec.pfn) !== labyrinthId || this.alloc.pageGeneration(rec.pfn) !== rec.generation) {
-      throw new ExclusivePageError('EXCL_STALE_KEY', `Cannot ${what}: because the page no longer carries this key's owner and generation (stale handle)`, rec.pfn);
+    const pfn = rec.pfn;
+    if ((this.alloc.mm.flags[pfn]! & PG_exclusive) === 0 || this.alloc.pageOwner(pfn) !== labyrinthId || this.alloc.pageGeneration(pfn) !== rec.generation) {
+      throw new ExclusivePageError('EXCL_STALE_KEY', `Cannot ${what}: because the page no longer carries this key's owner and generation (stale handle)`, pfn);
     }
     return rec;
   }
@@ -369,6 +450,11 @@ export class ExclusivePages {
     return { pfn: rec.pfn, order: rec.order, nrPages: 1 << rec.order, generation: rec.generation, labyrinthId: rec.labyrinthId, holder: rec.holder };
   }
 
+  /** The head pfn of a live key's block (`info(…).pfn` without the object; throws like any use of the key). */
+  pfnOf(labyrinthId: number, key: ExclusiveKey): number {
+    return this.check(labyrinthId, key, 'inspect an exclusive page').pfn;
+  }
+
   /** Holder (task id) of a key's block, for the domain's bookkeeping. */
   holderOf(labyrinthId: number, key: ExclusiveKey): number {
     return this.check(labyrinthId, key, 'use an exclusive page').holder;
@@ -380,7 +466,7 @@ export class ExclusivePages {
    */
   gate(): (pfn: number, key: unknown) => boolean {
     return (pfn: number, key: unknown): boolean => {
-      const rec = typeof key === 'object' && key !== null ? recordOf(key) : undefined;
+      const rec = recordOf(key);
       if (rec === undefined || rec.mgr !== this || rec.revoked || rec.pfn !== pfn) return false;
       return (this.alloc.mm.flags[pfn]! & PG_exclusive) !== 0 && this.alloc.pageOwner(pfn) === rec.labyrinthId
         && this.alloc.pageGeneration(pfn) === rec.generation && this.tableAgrees(rec);
@@ -424,6 +510,15 @@ export class ExclusivePages {
     }
   }
 
+  /**
+   * Zero the whole block (what writing zeros over all of it does, without the buffer): a mempool wipes a block
+   * it keeps. Not counted in `wipedPages` (the allocation and release wipes).
+   */
+  wipe(labyrinthId: number, key: ExclusiveKey): void {
+    const rec = this.check(labyrinthId, key, 'write an exclusive page');
+    this.bytes.zero(rec.pfn, 1 << rec.order);
+  }
+
   /** Check a key for `free` without freeing (the domain uncharges after). Returns nrPages and holder. */
   peek(labyrinthId: number, key: ExclusiveKey, what: string): { nrPages: number; holder: number; pfn: number } {
     const rec = this.owned(this.check(labyrinthId, key, what), what);
@@ -449,12 +544,13 @@ export class ExclusivePages {
     return nr;
   }
 
+  /** Revoke a minted record and take it off its labyrinth's list. */
   private forget(rec: KeyRecord, why: string): void {
     rec.revoked = true;
     rec.revokedBy = why;
     if (this.#table !== null) writeTable(this.#table, rec.pfn, null);
-    this.#byPfn.delete(rec.pfn);
-    this.#byLabyrinth.get(rec.labyrinthId)?.delete(rec);
+    const list = this.#byLabyrinth.get(rec.labyrinthId);
+    if (list !== undefined && rec.slot >= 0) list.remove(rec);
   }
 
   /**
@@ -468,13 +564,13 @@ export class ExclusivePages {
     return this.mint(rec.pfn, rec.order, rec.generation, toLabyrinthId, toHolder);
   }
 
-  /** Wipe and free every block a holder (or, with holder < 0, a whole labyrinth) holds. Returns pages freed. */
+  /** Wipe and free every block a holder (or, with holder < 0, a whole labyrinth) holds, oldest first. Returns pages freed. */
   releaseAll(labyrinthId: number, holder: number, why: string, cpu = 0): number {
-    const set = this.#byLabyrinth.get(labyrinthId);
-    if (set === undefined) return 0;
+    const list = this.#byLabyrinth.get(labyrinthId);
+    if (list === undefined) return 0;
     let nr = 0;
-    for (const rec of Array.from(set)) {
-      if (holder < 0 || rec.holder === holder) nr += this.release(rec, why, cpu);
+    for (const rec of list.recs.slice()) { // a copy: releases may compact the list
+      if (rec !== null && (holder < 0 || rec.holder === holder)) nr += this.release(rec, why, cpu);
     }
     if (holder < 0) this.#byLabyrinth.delete(labyrinthId);
     return nr;
@@ -482,8 +578,14 @@ export class ExclusivePages {
 
   /** Pages held by one holder of a labyrinth. */
   pagesHeldBy(labyrinthId: number, holder: number): number {
+    const list = this.#byLabyrinth.get(labyrinthId);
     let nr = 0;
-    for (const rec of this.#byLabyrinth.get(labyrinthId) ?? []) if (rec.holder === holder) nr += 1 << rec.order;
+    if (list === undefined) return 0;
+    const recs = list.recs;
+    for (let i = 0; i < recs.length; i++) {
+      const rec = recs[i]!;
+      if (rec !== null && rec.holder === holder) nr += 1 << rec.order;
+    }
     return nr;
   }
 
@@ -492,15 +594,30 @@ export class ExclusivePages {
    * X1 each live key's head carries PG_exclusive|PG_unevictable and never PG_lru or PG_tail, refcount exactly 1;
    * X2 its owner id is the key's labyrinth and its generation the key's; X3 order > 0 blocks are compound with
    * every tail pointing at the head; X4 every PG_exclusive page in the buffer is the head of exactly one live
-   * key; X5 `liveLabyrinths` (when given) holds every owning labyrinth; X6 with a shared key table, each live
-   * key's record there matches it. Throws ExclusivePageError('EXCL_INVARIANT').
+   * key on the per-labyrinth lists, which are well formed; X5 `liveLabyrinths` (when given) holds every
+   * owning labyrinth; X6 with a shared key table, each live key's record there matches it.
+   * Throws ExclusivePageError('EXCL_INVARIANT').
    */
   verify(liveLabyrinths?: ReadonlySet<number>): void {
     const m = this.alloc.mm;
     const bad = (inv: string, msg: string): never => {
       throw new ExclusivePageError('EXCL_INVARIANT', `${inv}: ${msg}`);
     };
-    for (const [pfn, rec] of this.#byPfn) {
+    // the lists hold live minted records of their labyrinth at their own slots, counted right, no pfn twice
+    const byPfn = new Map<number, KeyRecord>();
+    for (const [id, list] of this.#byLabyrinth) {
+      let k = 0;
+      for (let i = 0; i < list.recs.length; i++) {
+        const rec = list.recs[i]!;
+        if (rec === null) continue;
+        if (rec.slot !== i || rec.labyrinthId !== id || rec.revoked || rec.imported || rec.mgr !== this) bad('X4', `labyrinth ${id}'s key list is corrupt at pfn ${rec.pfn}`);
+        if (byPfn.has(rec.pfn)) bad('X4', `pfn ${rec.pfn} heads two live keys`);
+        byPfn.set(rec.pfn, rec);
+        k++;
+      }
+      if (list.count !== k || list.holes !== list.recs.length - k) bad('X4', `labyrinth ${id}'s key list holds ${k} keys, counts ${list.count} (${list.holes} holes)`);
+    }
+    for (const [pfn, rec] of byPfn) {
       const f = m.flags[pfn]!;
       if ((f & (PG_exclusive | PG_unevictable)) !== (PG_exclusive | PG_unevictable) || (f & (PG_lru | PG_tail)) !== 0) bad('X1', `pfn ${pfn} flags 0x${f.toString(16)}`);
       if (m.refcount[pfn] !== 1) bad('X1', `pfn ${pfn} refcount ${m.refcount[pfn]} (an exclusive page is never aliased)`);
@@ -510,14 +627,10 @@ export class ExclusivePages {
         if (this.alloc.compound_head(t) !== pfn) bad('X3', `tail ${t} does not resolve to exclusive head ${pfn}`);
       }
       if (liveLabyrinths !== undefined && !liveLabyrinths.has(rec.labyrinthId)) bad('X5', `pfn ${pfn} is held by dead labyrinth ${rec.labyrinthId}`);
-      if (!this.#byLabyrinth.get(rec.labyrinthId)?.has(rec)) bad('X4', `pfn ${pfn}'s key is not filed under its labyrinth`);
       if (!this.tableAgrees(rec)) bad('X6', `pfn ${pfn}'s record in the shared key table does not match its key`);
     }
     for (let pfn = 0; pfn < m.nrPfn; pfn++) {
-      if ((m.flags[pfn]! & PG_exclusive) !== 0 && !this.#byPfn.has(pfn)) bad('X4', `pfn ${pfn} is PG_exclusive without a live key`);
+      if ((m.flags[pfn]! & PG_exclusive) !== 0 && !byPfn.has(pfn)) bad('X4', `pfn ${pfn} is PG_exclusive without a live key`);
     }
-    let n = 0;
-    for (const set of this.#byLabyrinth.values()) n += set.size;
-    if (n !== this.#byPfn.size) bad('X4', `${n} keys filed by labyrinth, ${this.#byPfn.size} by pfn`);
   }
 }

@@ -69,6 +69,11 @@ export class Mempool<T> {
     return this.elements.length;
   }
 
+  /** The elements the pool holds now (a read-only view, oldest first: the next alloc takes the last). */
+  get pooled(): readonly T[] {
+    return this.elements;
+  }
+
   /**
    * mempool_alloc: the allocator first with __GFP_NOMEMALLOC|__GFP_NORETRY|__GFP_NOWARN and, on the first
    * round, without direct reclaim or I/O; then the pool; then (when the mask differs) the allocator again with
@@ -146,6 +151,6 @@ export function exclusiveMempool(task: LabyrinthTask, minNr: number, order = 0):
       return r instanceof ExclusiveKey ? r : null;
     },
     (key) => task.freeExclusive(key),
-    { onReturn: (key) => task.write(key, 0, new Uint8Array(4096 << order)) },
+    { onReturn: (key) => task.wipe(key) },
   );
 }

@@ -105,6 +105,118 @@ test('a long run whose load changes scale (dense, sparse, crowded instants) fire
   assert.deepEqual(fired, all);
 });
 
+/** The calendar's private geometry, read to check that a test reaches the paths it means to. */
+const geometry = (c: Clock): { width: number; nBuckets: number; farN: number } => c as unknown as { width: number; nBuckets: number; farN: number };
+
+test('long-tail delays with thousands waiting (far tier, calendar growth, re-widths) fire in exact (time, scheduling) order', () => {
+  fc.assert(fc.property(fc.integer({ min: 1, max: 2 ** 31 }), (seed) => {
+    const rng = new Rng(seed);
+    const c = new Clock();
+    const fired: Array<[number, number]> = [];
+    const all: Array<[number, number]> = [];
+    let id = 0;
+    let sawFar = false;
+    const widths = new Set<number>();
+    // a mixture: same instant, ns jitter, µs..ms flow, seconds, a Pareto tail to ~days, beyond any slot, Infinity
+    const delay = (): number => {
+      const u = rng.float();
+      if (u < 0.05) return 0;
+      if (u < 0.15) return rng.int(0, 3);
+      if (u < 0.55) return rng.exponential(20_000);
+      if (u < 0.8) return rng.exponential(3e6);
+      if (u < 0.93) return rng.exponential(2e9);
+      if (u < 0.995) return 1e6 / Math.pow(1 - rng.float(), 1.5);
+      return rng.chance(0.5) ? 1e21 * (1 + rng.int(0, 3)) : Infinity;
+    };
+    const sched = (t: number): void => {
+      all.push([t, id]);
+      c.schedule(t, fire, id++);
+    };
+    const fire = (now: number, arg: number): void => {
+      fired.push([now, arg]);
+      if (id < 25_000) for (let k = rng.int(0, 2); k > 0; k--) sched(now + delay());
+      if (geometry(c).farN > 0) sawFar = true;
+      widths.add(geometry(c).width);
+    };
+    for (let i = 0; i < 3000; i++) sched(delay());
+    // drive it in uneven steps, with single steps and peeks between
+    for (let end = 0; c.pending > 0 && end < 1e12; end += rng.exponential(5e7)) {
+      c.runUntil(end);
+      const next = c.peekTime();
+      assert.ok(next > end);
+      if (rng.chance(0.2) && c.step()) assert.equal(fired[fired.length - 1]![0], next);
+      // scheduled between runs, at now: earlier than anything the calendar has already moved to its current slot
+      if (rng.chance(0.3)) sched(c.now);
+    }
+    c.runUntil(Infinity);
+    all.sort((a, b) => a[0] - b[0] || a[1] - b[1]);
+    assert.equal(c.pending, 0);
+    assert.deepEqual(fired, all);
+    assert.ok(sawFar, 'the far tier was used');
+    assert.ok(widths.size > 1, 'the calendar changed its width');
+  }), { numRuns: 6 });
+});
+
+test('events for the current slot scheduled while it fires keep (time, seq) order against the slot\'s own events', () => {
+  fc.assert(fc.property(fc.array(fc.tuple(fc.integer({ min: 0, max: 60 }), fc.integer({ min: 0, max: 3 })), { minLength: 1, maxLength: 400 }), fc.integer({ min: 0, max: 5 }), (evs, grid) => {
+    // times on a coarse grid (2^grid ns .. 32 µs), so that many events share an instant and a slot; each firing
+    // schedules `kids` more at now, at the next grid points, or at a time another waiting event already has
+    const step = [1, 100, 1000, 7000, 20_000, 32_000][grid]!;
+    const c = new Clock();
+    const fired: Array<[number, number]> = [];
+    const all: Array<[number, number]> = [];
+    let id = 0;
+    const kidsOf: number[] = [];
+    const sched = (t: number, kids: number): void => {
+      all.push([t, id]);
+      kidsOf.push(kids);
+      c.schedule(t, fire, id++);
+    };
+    const fire = (now: number, arg: number): void => {
+      fired.push([now, arg]);
+      for (let k = 0; k < kidsOf[arg]! && id < 5000; k++) sched(now + (k % 3) * step, kidsOf[arg]! - 1);
+      if (id < 5000 && kidsOf[arg]! > 0) sched(all[arg >> 1]![0] < now ? now : all[arg >> 1]![0], 0);
+    };
+    for (const [g, kids] of evs) sched(g * step, kids);
+    c.runUntil(Infinity);
+    all.sort((a, b) => a[0] - b[0] || a[1] - b[1]);
+    assert.deepEqual(fired, all);
+  }), { numRuns: 60 });
+});
+
+test('a stop between slots, then scheduling at now, fires before the slot the clock already moved to', () => {
+  const c = new Clock();
+  const seen: string[] = [];
+  c.schedule(1_000_000, () => seen.push('a'));
+  c.schedule(5_000_000, () => seen.push('c'));
+  c.runUntil(2_000_000);          // the calendar has moved on to the slot of 5 ms
+  assert.equal(c.peekTime(), 5_000_000);
+  c.schedule(3_000_000, () => seen.push('b'));
+  c.schedule(5_000_000, () => seen.push('d'));   // same time as c, scheduled later
+  c.schedule(2_000_000, () => seen.push('now'));
+  c.runUntil(Infinity);
+  assert.deepEqual(seen, ['a', 'now', 'b', 'c', 'd']);
+});
+
+test('events beyond any slot (and Infinity) fire last in (time, seq) order, and what they schedule follows', () => {
+  const c = new Clock();
+  const seen: Array<[number, string]> = [];
+  const log = (name: string) => (now: number): void => { seen.push([now, name]); };
+  c.schedule(Infinity, log('inf1'));
+  c.schedule(3e21, log('far3'));
+  c.schedule(1e21, (now) => {
+    seen.push([now, 'far1']);
+    c.schedule(now + 5, log('far1+5'));    // rounds to now at this magnitude: after far1's equals
+    c.schedule(2e21, log('far2b'));
+  });
+  c.schedule(2e21, log('far2a'));
+  c.schedule(Infinity, log('inf2'));
+  c.schedule(10, log('ten'));
+  c.runUntil(Infinity);
+  assert.deepEqual(seen.map((x) => x[1]), ['ten', 'far1', 'far1+5', 'far2a', 'far2b', 'far3', 'inf1', 'inf2']);
+  assert.equal(c.pending, 0);
+});
+
 test('events scheduled while running fire in order and past times clamp to now', () => {
   const c = new Clock();
   const seen: number[] = [];

@@ -28,50 +28,64 @@ export class Clock {
   fired = 0;
   private stopped = false;
   private seq = 0;
-  // The near tier: a binary min-heap over parallel arrays, keyed by (time, seq), of the events whose slot
-  // (floor(time / width)) is at most `cur`. It stays small, so its comparisons are few and cache-resident.
+  // The current slot (floor(time / width) = `cur`) is served from two places, earliest first:
+  // - the run: the slot's calendar events, sorted by (time, seq) when the slot became current, consumed in order;
+  // - the heap: a binary min-heap on (time, seq) of the events scheduled for the current slot (or an earlier one)
+  //   after it became current, and of a slot whose events were too many or too unordered to sort.
+  // A heap event scheduled after the run was made has a higher seq than every run event: at equal times the run
+  // goes first. Both keep each event as (time, seq, arg) in parallel typed arrays and its callback in an array.
+  private runT: Float64Array = new Float64Array(64);
+  private runS: Float64Array = new Float64Array(64);
+  private runA: Float64Array = new Float64Array(64);
+  private runF: EventFn[] = [];
+  private runPos = 0;
+  private runEnd = 0;
   private size = 0;
-  private times: Float64Array = new Float64Array(256);
-  private seqs: Float64Array = new Float64Array(256);
-  private args: Float64Array = new Float64Array(256);
-  private fns: EventFn[] = [];
-  // The far tier: a calendar of the events of later slots, bucket = slot mod nBuckets, each bucket an unsorted
-  // singly linked list of nodes in typed arrays. When the heap runs dry, `cur` advances to the next slot and that
-  // slot's events move into the heap. Slots are monotone in time, so every heap event is earlier than every
-  // calendar event and equal times share a slot: the firing order is exactly (time, seq), whatever the width.
-  // The width and bucket count adapt to the load (a rehash, rare) so that a slot holds a handful of events.
+  private hT: Float64Array = new Float64Array(256);
+  private hS: Float64Array = new Float64Array(256);
+  private hA: Float64Array = new Float64Array(256);
+  private hF: EventFn[] = [];
+  // Later events are records: 4 doubles in `rec` (time, seq, arg, next record of its list) and the callback in
+  // `recFn`. Freed records form a LIFO list, so a new event reuses a warm one.
+  private rec: Float64Array = new Float64Array(1024 * 4);
+  private recFn: EventFn[] = [];
+  private freeRec = -1;
+  private recsUsed = 0;
+  // The calendar: the events of the slots cur+1 .. cur+nBuckets-1 (up to `limit`), in bucket slot mod nBuckets,
+  // so that a bucket only ever holds one slot's events, as a list of records (newest first). When the run and
+  // heap are empty, `cur` advances to the next slot and its bucket becomes the run. Slots are monotone in time,
+  // so every event of the current slot is earlier than every calendar event, and equal times share a slot: the
+  // firing order is exactly (time, seq), whatever the width.
   private cur = -1;
+  private limit = 1024 - 2;
   private width = NSEC_PER_USEC * 64;
   private invWidth = 1 / (NSEC_PER_USEC * 64);
   private nBuckets = 1024;
+  private mask = 1023;
   private heads: Int32Array = new Int32Array(1024).fill(-1);
-  /** Last node of each bucket: lists are FIFO, so a slot's events reach the heap in scheduling order (a burst at
-   * one instant then costs one comparison per push instead of a climb to the top). */
-  private tails: Int32Array = new Int32Array(1024).fill(-1);
-  private farCount = 0;
-  /** per node, interleaved: [time, seq, arg, slot] */
-  private nodeD: Float64Array = new Float64Array(1024 * 4);
-  private nodeNext: Int32Array = new Int32Array(1024).fill(-1);
-  private nodeF: EventFn[] = [];
-  private freeNode = -1;
-  private nodesUsed = 0;
-  /** Events too far for a slot number (time beyond 2^52 widths, or Infinity): a list, fired after all others. */
-  private overflow = -1;
-  private overflowCount = 0;
-  // refill statistics for the adaptation
+  private nearCount = 0;
+  // The far tier: the records of slots beyond `limit` (Infinity included), in a binary min-heap on time over
+  // parallel arrays (time, record). As `cur` advances, the events entering the calendar's window move there.
+  private farN = 0;
+  private farT: Float64Array = new Float64Array(256);
+  private farK: Int32Array = new Int32Array(256);
+  // statistics of the last ADAPT_EVERY refills, for the adaptation of width and bucket count
   private refills = 0;
   private movedSum = 0;
   private crowded = 0;
+  private empties = 0;
+  private directs = 0;
 
   /** Number of events waiting. */
   get pending(): number {
-    return this.size + this.farCount + this.overflowCount;
+    return this.runEnd - this.runPos + this.size + this.nearCount + this.farN;
   }
 
   /** Time of the next event, or Infinity when none is queued. */
   peekTime(): number {
-    if (this.size === 0 && !this.refill()) return Infinity;
-    return this.times[0]!;
+    if (this.runPos === this.runEnd && this.size === 0 && !this.refill()) return Infinity;
+    const rt = this.runPos < this.runEnd ? this.runT[this.runPos]! : Infinity;
+    return this.size > 0 && this.hT[0]! < rt ? this.hT[0]! : rt;
   }
 
   /** Schedule `fn(at, arg)` at absolute virtual time `atNs` (clamped to now: the past cannot be scheduled). */
@@ -79,160 +93,323 @@ export class Clock {
     const t = atNs < this.now ? this.now : atNs;
     const s = this.seq++;
     const slot = Math.floor(t * this.invWidth);
-    if (slot <= this.cur) {
-      this.push(t, s, arg, fn);
-      return;
-    }
-    const k = this.newNode(t, s, arg, fn, slot);
-    if (slot < MAX_SLOT) {
-      const b = slot % this.nBuckets;
-      this.nodeNext[k] = -1;
-      const tail = this.tails[b]!;
-      if (tail < 0) this.heads[b] = k; else this.nodeNext[tail] = k;
-      this.tails[b] = k;
-      this.farCount++;
-    } else {
-      this.nodeNext[k] = this.overflow;
-      this.overflow = k;
-      this.overflowCount++;
-    }
-  }
-
-  private newNode(t: number, s: number, arg: number, fn: EventFn, slot: number): number {
-    let k = this.freeNode;
-    if (k >= 0) this.freeNode = this.nodeNext[k]!;
+    if (slot <= this.cur) { this.push(t, s, arg, fn); this.directs++; return; }
+    let k = this.freeRec;
+    let d = this.rec;
+    if (k >= 0) this.freeRec = d[k * 4 + 3]!;
     else {
-      k = this.nodesUsed++;
-      if (k === this.nodeNext.length) this.growNodes();
+      k = this.recsUsed++;
+      if (k * 4 === d.length) d = this.growRecs();
     }
-    const d = this.nodeD, k4 = k * 4;
+    const k4 = k * 4;
     d[k4] = t;
     d[k4 + 1] = s;
     d[k4 + 2] = arg;
-    d[k4 + 3] = slot;
-    this.nodeF[k] = fn;
-    return k;
+    this.recFn[k] = fn;
+    if (slot <= this.limit) {
+      const b = slot & this.mask;
+      d[k4 + 3] = this.heads[b]!;
+      this.heads[b] = k;
+      this.nearCount++;
+    } else this.farPush(t, k);
   }
 
+  private growRecs(): Float64Array {
+    const d = new Float64Array(this.rec.length * 2);
+    d.set(this.rec);
+    return (this.rec = d);
+  }
+
+  /** Sift a new event up into the heap. Its seq is the highest of all: it stays below equal times. */
   private push(t: number, s: number, arg: number, fn: EventFn): void {
-    if (this.size === this.times.length) this.grow();
-    // sift up
+    if (this.size === this.hT.length) this.growHeap(this.size * 2);
+    const ht = this.hT, hs = this.hS, ha = this.hA, hf = this.hF;
     let i = this.size++;
     while (i > 0) {
       const p = (i - 1) >> 1;
-      const pt = this.times[p]!;
-      if (pt < t || (pt === t && this.seqs[p]! < s)) break;
-      this.times[i] = pt;
-      this.seqs[i] = this.seqs[p]!;
-      this.args[i] = this.args[p]!;
-      this.fns[i] = this.fns[p]!;
+      const pt = ht[p]!;
+      if (pt <= t) break;
+      ht[i] = pt;
+      hs[i] = hs[p]!;
+      ha[i] = ha[p]!;
+      hf[i] = hf[p]!;
       i = p;
     }
-    this.times[i] = t;
-    this.seqs[i] = s;
-    this.args[i] = arg;
-    this.fns[i] = fn;
+    ht[i] = t;
+    hs[i] = s;
+    ha[i] = arg;
+    hf[i] = fn;
   }
 
-  /** The heap is empty: move the next slot's events into it. False when nothing waits. */
-  private refill(): boolean {
-    if (this.farCount === 0) {
-      if (this.overflowCount === 0) return false;
-      // only events beyond any slot remain: they go to the heap, and so does everything scheduled from now on
-      for (let k = this.overflow; k >= 0;) {
-        const nx = this.nodeNext[k]!;
-        this.push(this.nodeD[k * 4]!, this.nodeD[k * 4 + 1]!, this.nodeD[k * 4 + 2]!, this.nodeF[k]!);
-        this.releaseNode(k);
-        k = nx;
+  private growHeap(n: number): void {
+    const m = this.size;
+    const ht = new Float64Array(n); ht.set(this.hT.subarray(0, m)); this.hT = ht;
+    const hs = new Float64Array(n); hs.set(this.hS.subarray(0, m)); this.hS = hs;
+    const ha = new Float64Array(n); ha.set(this.hA.subarray(0, m)); this.hA = ha;
+  }
+
+  /** Remove the heap's earliest event (read it first). */
+  private popHeap(): void {
+    const last = --this.size;
+    const hf = this.hF;
+    if (last > 0) this.siftDown(0, this.hT[last]!, this.hS[last]!, this.hA[last]!, hf[last]!);
+    hf[last] = undefined as unknown as EventFn;
+  }
+
+  /** Place an event at heap index i or below (the heap below i is in order). */
+  private siftDown(i: number, t: number, s: number, arg: number, fn: EventFn): void {
+    const ht = this.hT, hs = this.hS, ha = this.hA, hf = this.hF, n = this.size;
+    const half = n >> 1;
+    while (i < half) {
+      let c = 2 * i + 1;
+      let ct = ht[c]!;
+      let cs = hs[c]!;
+      if (c + 1 < n) {
+        const rt = ht[c + 1]!;
+        if (rt < ct || (rt === ct && hs[c + 1]! < cs)) { c++; ct = rt; cs = hs[c]!; }
       }
-      this.overflow = -1;
-      this.overflowCount = 0;
-      this.cur = Infinity;
-      return true;
+      if (t < ct || (t === ct && s < cs)) break;
+      ht[i] = ct;
+      hs[i] = cs;
+      ha[i] = ha[c]!;
+      hf[i] = hf[c]!;
+      i = c;
     }
-    if ((++this.refills & 63) === 0) this.adapt();
-    const heads = this.heads, tails = this.tails, next = this.nodeNext, d = this.nodeD;
-    let walked = 0;
-    for (;;) {
-      const cur = ++this.cur;
-      const b = cur % this.nBuckets;
-      let prev = -1;
-      let moved = 0;
-      for (let k = heads[b]!; k >= 0;) {
-        const nx = next[k]!;
-        const k4 = k * 4;
-        if (d[k4 + 3] === cur) {
-          this.push(d[k4]!, d[k4 + 1]!, d[k4 + 2]!, this.nodeF[k]!);
-          if (prev < 0) heads[b] = nx; else next[prev] = nx;
-          if (nx < 0) tails[b] = prev;
-          this.releaseNode(k);
-          moved++;
-        } else prev = k;
-        k = nx;
-      }
-      if (moved > 0) {
-        this.farCount -= moved;
-        this.movedSum += moved;
-        if (moved > 32) this.crowded++;
+    ht[i] = t;
+    hs[i] = s;
+    ha[i] = arg;
+    hf[i] = fn;
+  }
+
+  /** The heap holds `size` events in any order: put them in heap order. */
+  private heapify(): void {
+    for (let i = (this.size >> 1) - 1; i >= 0; i--) this.siftDown(i, this.hT[i]!, this.hS[i]!, this.hA[i]!, this.hF[i]!);
+  }
+
+  private freeRecord(k: number): void {
+    this.recFn[k] = undefined as unknown as EventFn;
+    this.rec[k * 4 + 3] = this.freeRec;
+    this.freeRec = k;
+  }
+
+  private farPush(t: number, k: number): void {
+    if (this.farN === this.farT.length) {
+      const n = this.farN * 2;
+      const ft = new Float64Array(n); ft.set(this.farT); this.farT = ft;
+      const fk = new Int32Array(n); fk.set(this.farK); this.farK = fk;
+    }
+    const ft = this.farT, fk = this.farK;
+    let i = this.farN++;
+    while (i > 0) {
+      const p = (i - 1) >> 1;
+      const pt = ft[p]!;
+      if (pt <= t) break;
+      ft[i] = pt;
+      fk[i] = fk[p]!;
+      i = p;
+    }
+    ft[i] = t;
+    fk[i] = k;
+  }
+
+  /** Remove the far heap's earliest event; returns its record. */
+  private farPop(): number {
+    const ft = this.farT, fk = this.farK;
+    const top = fk[0]!;
+    const last = --this.farN;
+    if (last === 0) return top;
+    const t = ft[last]!;
+    const k = fk[last]!;
+    let i = 0;
+    const half = last >> 1;
+    while (i < half) {
+      let c = 2 * i + 1;
+      if (c + 1 < last && ft[c + 1]! < ft[c]!) c++;
+      const ct = ft[c]!;
+      if (t <= ct) break;
+      ft[i] = ct;
+      fk[i] = fk[c]!;
+      i = c;
+    }
+    ft[i] = t;
+    fk[i] = k;
+    return top;
+  }
+
+  /** The run and the heap are empty: make the next slot's events the run. False when nothing waits. */
+  private refill(): boolean {
+    if (this.nearCount === 0) {
+      if (this.farN === 0) return false;
+      if (!(Math.floor(this.farT[0]! * this.invWidth) < MAX_SLOT)) {
+        // only events beyond any slot remain: they go to the heap, and so does everything scheduled from now on
+        const n = this.farN;
+        if (n > this.hT.length) this.growHeap(n);
+        const d = this.rec;
+        for (let i = 0; i < n; i++) {
+          const k = this.farK[i]!;
+          this.hT[i] = d[k * 4]!;
+          this.hS[i] = d[k * 4 + 1]!;
+          this.hA[i] = d[k * 4 + 2]!;
+          this.hF[i] = this.recFn[k]!;
+          this.freeRecord(k);
+        }
+        this.size = n;
+        this.farN = 0;
+        this.heapify();
+        this.cur = Infinity;
+        this.limit = Infinity;
         return true;
       }
-      if (++walked === this.nBuckets) {
-        // a whole round of empty slots: jump to the earliest slot waiting
-        this.cur = this.minSlot() - 1;
-        walked = 0;
+    }
+    if (++this.refills === ADAPT_EVERY) this.adapt();
+    const heads = this.heads, mask = this.mask, invWidth = this.invWidth;
+    let cur = this.cur;
+    let head: number;
+    for (;;) {
+      if (this.nearCount === 0) {
+        // the calendar is empty: jump to the slot before the earliest far event
+        cur = Math.floor(this.farT[0]! * invWidth) - 1;
+        this.limit = cur + this.nBuckets - 1;
+      }
+      cur++;
+      const limit = ++this.limit;
+      // the far events whose slot entered the window move into the calendar
+      while (this.farN > 0 && Math.floor(this.farT[0]! * invWidth) <= limit) {
+        const k = this.farPop();
+        const b = Math.floor(this.rec[k * 4]! * invWidth) & mask;
+        this.rec[k * 4 + 3] = heads[b]!;
+        heads[b] = k;
+        this.nearCount++;
+      }
+      head = heads[cur & mask]!;
+      if (head >= 0) break;
+      this.empties++;
+    }
+    this.cur = cur;
+    heads[cur & mask] = -1;
+    // the bucket's list (newest first), reversed, is the run in scheduling order; its records are free again
+    const d = this.rec, fns = this.recFn;
+    let rt = this.runT, rs = this.runS, ra = this.runA;
+    const rf = this.runF;
+    let n = 0;
+    let free = this.freeRec;
+    for (let k = head; k >= 0;) {
+      if (n === rt.length) { this.growRun(n + 1); rt = this.runT; rs = this.runS; ra = this.runA; }
+      const k4 = k * 4;
+      rt[n] = d[k4]!;
+      rs[n] = d[k4 + 1]!;
+      ra[n] = d[k4 + 2]!;
+      rf[n] = fns[k]!;
+      fns[k] = undefined as unknown as EventFn;
+      n++;
+      const nx = d[k4 + 3]!;
+      d[k4 + 3] = free;
+      free = k;
+      k = nx;
+    }
+    this.freeRec = free;
+    for (let i = 0, j = n - 1; i < j; i++, j--) {
+      const t = rt[i]!; rt[i] = rt[j]!; rt[j] = t;
+      const s = rs[i]!; rs[i] = rs[j]!; rs[j] = s;
+      const a = ra[i]!; ra[i] = ra[j]!; ra[j] = a;
+      const f = rf[i]!; rf[i] = rf[j]!; rf[j] = f;
+    }
+    this.nearCount -= n;
+    this.movedSum += n;
+    // insertion sort by (time, seq): cheap for a few events or for events mostly in order (a burst at one
+    // instant); past a budget of moves the slot goes to the heap instead
+    let budget = 4 * n + 16;
+    for (let i = 1; i < n; i++) {
+      const t = rt[i]!;
+      if (rt[i - 1]! < t) continue;
+      const s = rs[i]!, a = ra[i]!, f = rf[i]!;
+      let j = i - 1;
+      for (; j >= 0; j--) {
+        const tj = rt[j]!;
+        if (tj < t || (tj === t && rs[j]! < s)) break;
+        rt[j + 1] = tj;
+        rs[j + 1] = rs[j]!;
+        ra[j + 1] = ra[j]!;
+        rf[j + 1] = rf[j]!;
+      }
+      rt[j + 1] = t;
+      rs[j + 1] = s;
+      ra[j + 1] = a;
+      rf[j + 1] = f;
+      budget -= i - j;
+      if (budget < 0) {
+        if (n > this.hT.length) this.growHeap(n);
+        this.hT.set(rt.subarray(0, n));
+        this.hS.set(rs.subarray(0, n));
+        this.hA.set(ra.subarray(0, n));
+        for (let x = 0; x < n; x++) this.hF[x] = rf[x]!;
+        this.size = n;
+        this.heapify();
+        this.runPos = this.runEnd = 0;
+        this.crowded++;
+        return true;
       }
     }
+    if (n > 8 && rt[0] !== rt[n - 1]) this.crowded++;
+    this.runPos = 0;
+    this.runEnd = n;
+    return true;
   }
 
-  private releaseNode(k: number): void {
-    this.nodeF[k] = undefined as unknown as EventFn;
-    this.nodeNext[k] = this.freeNode;
-    this.freeNode = k;
+  private growRun(n: number): void {
+    let m = this.runT.length;
+    while (m < n) m *= 2;
+    const rt = new Float64Array(m); rt.set(this.runT); this.runT = rt;
+    const rs = new Float64Array(m); rs.set(this.runS); this.runS = rs;
+    const ra = new Float64Array(m); ra.set(this.runA); this.runA = ra;
   }
 
-  private minSlot(): number {
-    let m = Infinity;
-    for (let b = 0; b < this.nBuckets; b++) {
-      for (let k = this.heads[b]!; k >= 0; k = this.nodeNext[k]!) if (this.nodeD[k * 4 + 3]! < m) m = this.nodeD[k * 4 + 3]!;
-    }
-    return m;
-  }
-
-  /** Keep a slot at a handful of events and the buckets about as many as the events waiting (heap empty). */
+  /** Keep a slot at a handful of events and the buckets about as many as the events waiting (run and heap empty). */
   private adapt(): void {
-    const perSlot = this.movedSum / 64;
-    const crowded = this.crowded;
-    this.movedSum = 0;
-    this.crowded = 0;
+    const moved = this.movedSum, crowded = this.crowded, empties = this.empties, directs = this.directs;
+    this.refills = this.movedSum = this.crowded = this.empties = this.directs = 0;
+    const waiting = this.nearCount + this.farN;
     let width = this.width;
     let nb = this.nBuckets;
-    // narrower only when most slots are crowded (not for a few bursts of events at one instant, which no width splits)
-    if (crowded > 32) width /= 4;
-    else if (perSlot < 2 && this.farCount > 64) width *= 4;
-    while (this.farCount > 2 * nb) nb *= 2;
+    // narrower when most slots hold many distinct times, or when most events land in the current slot; wider when
+    // slots are mostly empty
+    if (crowded > ADAPT_EVERY / 2 || directs > 8 * ADAPT_EVERY && directs > moved) width /= 2;
+    else if (moved + directs < 2 * ADAPT_EVERY && empties > 8 * ADAPT_EVERY) width *= 2;
+    while (waiting > 2 * nb) nb *= 2;
     if (width === this.width && nb === this.nBuckets) return;
     if (!(width > 0 && width < Infinity)) return;
-    // rehash every calendar event under the new width and bucket count
+    // every waiting event, re-placed under the new width and bucket count
+    const d = this.rec;
     const all: number[] = [];
-    for (let b = 0; b < this.nBuckets; b++) for (let k = this.heads[b]!; k >= 0; k = this.nodeNext[k]!) all.push(k);
-    this.width = width;
-    this.invWidth = 1 / width;
-    if (nb !== this.nBuckets) { this.nBuckets = nb; this.heads = new Int32Array(nb); this.tails = new Int32Array(nb); }
-    this.heads.fill(-1);
-    this.tails.fill(-1);
-    let m = Infinity;
-    for (const k of all) {
-      const slot = Math.floor(this.nodeD[k * 4]! * this.invWidth);
-      this.nodeD[k * 4 + 3] = slot;
-      if (slot < m) m = slot;
-      const b = slot % nb;
-      this.nodeNext[k] = -1;
-      const tail = this.tails[b]!;
-      if (tail < 0) this.heads[b] = k; else this.nodeNext[tail] = k;
-      this.tails[b] = k;
+    for (let i = 0; i < this.farN; i++) all.push(this.farK[i]!);
+    // each bucket oldest first, so that a new bucket lists the events of one old bucket newest first
+    for (let b = 0; b < this.nBuckets; b++) {
+      const from = all.length;
+      for (let k = this.heads[b]!; k >= 0; k = d[k * 4 + 3]!) all.push(k);
+      for (let i = from, j = all.length - 1; i < j; i++, j--) { const x = all[i]!; all[i] = all[j]!; all[j] = x; }
     }
-    // the heap is empty: the current slot becomes the one before the earliest waiting
+    const invWidth = 1 / width;
+    let m = Infinity;
+    for (const k of all) { const slot = Math.floor(d[k * 4]! * invWidth); if (slot < m) m = slot; }
+    if (!(m < MAX_SLOT)) return;
+    this.width = width;
+    this.invWidth = invWidth;
+    if (nb !== this.nBuckets) { this.nBuckets = nb; this.mask = nb - 1; this.heads = new Int32Array(nb); }
+    this.heads.fill(-1);
+    // the run and heap are empty: the current slot becomes the one before the earliest waiting
     this.cur = m - 1;
+    this.limit = this.cur + nb - 1;
+    this.nearCount = 0;
+    this.farN = 0;
+    for (const k of all) {
+      const slot = Math.floor(d[k * 4]! * invWidth);
+      if (slot <= this.limit) {
+        const b = slot & this.mask;
+        d[k * 4 + 3] = this.heads[b]!;
+        this.heads[b] = k;
+        this.nearCount++;
+      } else this.farPush(d[k * 4]!, k);
+    }
   }
 
   /** Schedule `fn` after `delayNs` from now. */
@@ -253,83 +430,58 @@ export class Clock {
     let n = 0;
     this.stopped = false;
     for (;;) {
-      if (this.size === 0 && !this.refill()) break;
-      const t = this.times[0]!;
-      if (t > endNs) break;
-      const fn = this.fns[0]!;
-      const arg = this.args[0]!;
-      this.pop();
+      const rp = this.runPos;
+      let t: number, fn: EventFn, arg: number;
+      if (rp < this.runEnd && !(this.size > 0 && this.hT[0]! < this.runT[rp]!)) {
+        t = this.runT[rp]!;
+        if (t > endNs) break;
+        this.runPos = rp + 1;
+        fn = this.runF[rp]!;
+        arg = this.runA[rp]!;
+      } else if (this.size > 0) {
+        t = this.hT[0]!;
+        if (t > endNs) break;
+        fn = this.hF[0]!;
+        arg = this.hA[0]!;
+        this.popHeap();
+      } else if (this.refill()) continue;
+      else break;
       this.now = t;
       n++;
       fn(t, arg);
-      if (this.stopped) {
-        this.fired += n;
-        return n;
-      }
+      if (this.stopped) break;
     }
-    if (endNs > this.now) this.now = endNs;
     this.fired += n;
+    if (this.stopped) return n;
+    if (endNs > this.now) this.now = endNs;
     return n;
   }
 
   /** Fire the single earliest event, if any. Returns false when the queue is empty. */
   step(): boolean {
-    if (this.size === 0 && !this.refill()) return false;
-    const t = this.times[0]!;
-    const fn = this.fns[0]!;
-    const arg = this.args[0]!;
-    this.pop();
+    if (this.runPos === this.runEnd && this.size === 0 && !this.refill()) return false;
+    const rp = this.runPos;
+    let t: number, fn: EventFn, arg: number;
+    if (rp < this.runEnd && !(this.size > 0 && this.hT[0]! < this.runT[rp]!)) {
+      t = this.runT[rp]!;
+      fn = this.runF[rp]!;
+      arg = this.runA[rp]!;
+      this.runPos = rp + 1;
+    } else {
+      t = this.hT[0]!;
+      fn = this.hF[0]!;
+      arg = this.hA[0]!;
+      this.popHeap();
+    }
     this.now = t;
     this.fired++;
     fn(t, arg);
     return true;
   }
-
-  private pop(): void {
-    const last = --this.size;
-    if (last === 0) {
-      this.fns[0] = undefined as unknown as EventFn;
-      return;
-    }
-    const t = this.times[last]!;
-    const s = this.seqs[last]!;
-    const a = this.args[last]!;
-    const f = this.fns[last]!;
-    this.fns[last] = undefined as unknown as EventFn;
-    let i = 0;
-    const half = last >> 1;
-    while (i < half) {
-      let c = 2 * i + 1;
-      const r = c + 1;
-      if (r < last && (this.times[r]! < this.times[c]! || (this.times[r] === this.times[c] && this.seqs[r]! < this.seqs[c]!))) c = r;
-      const ct = this.times[c]!;
-      if (t < ct || (t === ct && s < this.seqs[c]!)) break;
-      this.times[i] = ct;
-      this.seqs[i] = this.seqs[c]!;
-      this.args[i] = this.args[c]!;
-      this.fns[i] = this.fns[c]!;
-      i = c;
-    }
-    this.times[i] = t;
-    this.seqs[i] = s;
-    this.args[i] = a;
-    this.fns[i] = f;
-  }
-
-  private grow(): void {
-    const n = this.times.length * 2;
-    const t = new Float64Array(n); t.set(this.times); this.times = t;
-    const s = new Float64Array(n); s.set(this.seqs); this.seqs = s;
-    const a = new Float64Array(n); a.set(this.args); this.args = a;
-  }
-
-  private growNodes(): void {
-    const n = this.nodeNext.length * 2;
-    const d = new Float64Array(n * 4); d.set(this.nodeD); this.nodeD = d;
-    const nx = new Int32Array(n).fill(-1); nx.set(this.nodeNext); this.nodeNext = nx;
-  }
 }
 
+/** Refills between two looks at the calendar's width and bucket count. */
+const ADAPT_EVERY = 64;
 /** Slot numbers stay exact integers below this. */
 const MAX_SLOT = 2 ** 52;
 

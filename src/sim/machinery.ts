@@ -57,7 +57,7 @@ export interface SimAllocator {
   vmstat?(): Record<string, number>;
   /** Labyrinths over this allocator (src/labyrinth): the only way to exclusive (__GFP_EXCL) pages, by key. */
   createLabyrinths?(): Labyrinths;
-  /** True when some page of the block at pfn is reachable without a key (page_address or virt_to_page did not throw). */
+  /** True when some page of the block at pfn is reachable without a key (page_address or virt_to_page would not refuse it). */
   keylessReachable?(pfn: number, order: number): boolean;
 }
 

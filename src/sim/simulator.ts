@@ -249,9 +249,9 @@ class ActorRun implements PageOwner, SimTask {
   /** Set by the simulator: its pages are on the LRU lists / registered as movable (not reclaimable). */
   onLru = false;
   movableReg = false;
-  /** __GFP_EXCL actors: their task in the scenario's labyrinth, the key of every block held (by head pfn), mempools by order. */
+  /** __GFP_EXCL actors: their task in the scenario's labyrinth, the key of every block held (indexed by head pfn), mempools by order. */
   task: LabyrinthTask | null = null;
-  readonly keys = new Map<number, ExclusiveKey>();
+  keys: Array<ExclusiveKey | null> = [];
   readonly pools: Array<Mempool<ExclusiveKey> | undefined> = [];
   /**
    * pfn → index in the arrays (LRU and movable actors, so reclaim and compaction can find a page). LRU actors on a
@@ -457,8 +457,11 @@ export function simulate(spec: ScenarioSpec, alloc: SimAllocator, opts: Simulate
   const labs = exclActors.length > 0 ? alloc.createLabyrinths?.() : undefined;
   // (An allocator without labyrinths, e.g. a test double, gets the raw alloc_pages calls, which the core refuses.)
   const lab = labs?.create(spec.name.replace(/[^A-Za-z0-9_.-]/g, '_'));
+  // keys by head pfn: a flat array over every pfn (an indexed load, where a Map of thousands of keys misses the cache)
+  const nrPfn = alloc.zones.reduce((n, z) => Math.max(n, z.startPfn + z.spanned), 0);
   for (const a of lab ? exclActors : []) {
     a.task = lab!.spawn(a.comm);
+    a.keys = new Array<ExclusiveKey | null>(nrPfn).fill(null);
     if (a.spec.mempool !== undefined && a.spec.mempool > 0) {
       const orders = a.fixedOrder >= 0 ? [a.fixedOrder] : a.orderWeights.flatMap((w, o) => (w > 0 ? [o] : []));
       for (const o of orders) a.pools[o] = exclusiveMempool(a.task, a.spec.mempool, o);
@@ -469,13 +472,13 @@ export function simulate(spec: ScenarioSpec, alloc: SimAllocator, opts: Simulate
     const pool = a.pools[order];
     const r = pool ? pool.alloc((a.gfp & ~__GFP_ZERO) >>> 0) : a.task!.allocExclusive(a.gfp, order, { cpu: a.cpu });
     if (!(r instanceof ExclusiveKey)) return -1;
-    const pfn = a.task!.info(r).pfn;
-    a.keys.set(pfn, r);
+    const pfn = a.task!.pfnOf(r);
+    a.keys[pfn] = r;
     return pfn;
   };
   const freeExcl = (a: ActorRun, pfn: number, order: number): void => {
-    const key = a.keys.get(pfn)!;
-    a.keys.delete(pfn);
+    const key = a.keys[pfn]!;
+    a.keys[pfn] = null;
     const pool = a.pools[order];
     if (pool) pool.free(key);
     else a.task!.freeExclusive(key, a.cpu);
@@ -886,10 +889,11 @@ export function simulate(spec: ScenarioSpec, alloc: SimAllocator, opts: Simulate
     let checks = 0, reachable = 0;
     const mempools: LabyrinthStats['mempools'] = [];
     for (const a of exclActors) {
-      const held = Array.from(a.keys.values());
+      const held: ExclusiveKey[] = [];
+      for (const key of a.keys) if (key !== null) held.push(key);
       a.pools.forEach((pool, order) => {
         if (!pool) return;
-        held.push(...(pool as unknown as { elements: ExclusiveKey[] }).elements);
+        for (const key of pool.pooled) held.push(key);
         mempools.push({ actor: a.spec.name, order, minNr: pool.minNr, inPool: pool.currNr, hits: pool.fromPool, failures: pool.failures });
       });
       for (const key of held) {
