@@ -199,6 +199,7 @@ export class Clock {
   }
 
   private farPush(t: number, k: number): void {
+    if (t !== t) t = Infinity; // a NaN time (a caller's bug) waits with the events beyond any slot
     if (this.farN === this.farT.length) {
       const n = this.farN * 2;
       const ft = new Float64Array(n); ft.set(this.farT); this.farT = ft;
