@@ -4,9 +4,10 @@
  * time. Events fire in (time, sequence) order: two events for the same nanosecond fire in the order they were
  * scheduled, so a run depends only on its inputs.
  *
- * The queue is a small binary min-heap of the next events in front of a calendar of later ones, all in typed
- * arrays (no object per event): scheduling costs no allocation once the arrays have grown, and each event
- * costs a few steps however many wait.
+ * The queue has three tiers, all in typed arrays (no object per event): the current time slot's events (a sorted
+ * run, and a small binary heap for those scheduled into the slot while it fires), a calendar of the next slots
+ * (one list per slot), and a binary heap of the later events, which move to the calendar as time comes near them.
+ * Scheduling costs no allocation once the arrays have grown, and each event costs a few steps however many wait.
  *
  * @example
  * const clock = new Clock();
@@ -45,8 +46,8 @@ export class Clock {
   private hS: Float64Array = new Float64Array(256);
   private hA: Float64Array = new Float64Array(256);
   private hF: EventFn[] = [];
-  // Later events are records: 3 doubles in `rec` (time, seq, arg, at k * 4), the callback in `recFn` and the
-  // next record of its list in `recNext`. The lists live in their own small array, so that walking one stays in
+  // Later events are records: (time, seq, arg) in `rec` at k * 4 (4 doubles a record: two to a cache line), the
+  // callback in `recFn` and the next record of its list in `recNext`. The lists live in their own small array, so that walking one stays in
   // cache and the records' own (cold) lines are loaded side by side, not one after the other. Freed records form
   // a LIFO list, so a new event reuses a warm one.
   private rec: Float64Array = new Float64Array(1024 * 4);
