@@ -217,6 +217,19 @@ test('events beyond any slot (and Infinity) fire last in (time, seq) order, and 
   assert.equal(c.pending, 0);
 });
 
+test('a NaN time does not hold back the events scheduled after it', () => {
+  const c = new Clock();
+  const seen: number[] = [];
+  // events far beyond the calendar's first year, a NaN, and a ticker that keeps the calendar busy meanwhile
+  for (let i = 1; i <= 100; i++) c.schedule(i * 1e7, (now) => seen.push(now));
+  c.schedule(NaN, () => {});
+  const tick = (now: number): void => { seen.push(now); if (now < 1.5e9) c.schedule(now + 50_001, tick); };
+  c.schedule(0, tick);
+  c.runUntil(1e12);
+  assert.ok(seen.length > 30_000);
+  assert.deepEqual(seen, [...seen].sort((a, b) => a - b));
+});
+
 test('events scheduled while running fire in order and past times clamp to now', () => {
   const c = new Clock();
   const seen: number[] = [];

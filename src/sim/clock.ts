@@ -4,9 +4,10 @@
  * time. Events fire in (time, sequence) order: two events for the same nanosecond fire in the order they were
  * scheduled, so a run depends only on its inputs.
  *
- * The queue is a small binary min-heap of the next events in front of a calendar of later ones, all in typed
- * arrays (no object per event): scheduling costs no allocation once the arrays have grown, and each event
- * costs a few steps however many wait.
+ * The queue has three tiers, all in typed arrays (no object per event): the current time slot's events (a sorted
+ * run, and a small binary heap for those scheduled into the slot while it fires), a calendar of the next slots
+ * (one list per slot), and a binary heap of the later events, which move to the calendar as time comes near them.
+ * Scheduling costs no allocation once the arrays have grown, and each event costs a few steps however many wait.
  *
  * @example
  * const clock = new Clock();
@@ -45,9 +46,12 @@ export class Clock {
   private hS: Float64Array = new Float64Array(256);
   private hA: Float64Array = new Float64Array(256);
   private hF: EventFn[] = [];
-  // Later events are records: 4 doubles in `rec` (time, seq, arg, next record of its list) and the callback in
-  // `recFn`. Freed records form a LIFO list, so a new event reuses a warm one.
+  // Later events are records: (time, seq, arg) in `rec` at k * 4 (4 doubles a record: two to a cache line), the
+  // callback in `recFn` and the next record of its list in `recNext`. The lists live in their own small array, so that walking one stays in
+  // cache and the records' own (cold) lines are loaded side by side, not one after the other. Freed records form
+  // a LIFO list, so a new event reuses a warm one.
   private rec: Float64Array = new Float64Array(1024 * 4);
+  private recNext: Int32Array = new Int32Array(1024);
   private recFn: EventFn[] = [];
   private freeRec = -1;
   private recsUsed = 0;
@@ -96,7 +100,7 @@ export class Clock {
     if (slot <= this.cur) { this.push(t, s, arg, fn); this.directs++; return; }
     let k = this.freeRec;
     let d = this.rec;
-    if (k >= 0) this.freeRec = d[k * 4 + 3]!;
+    if (k >= 0) this.freeRec = this.recNext[k]!;
     else {
       k = this.recsUsed++;
       if (k * 4 === d.length) d = this.growRecs();
@@ -108,7 +112,7 @@ export class Clock {
     this.recFn[k] = fn;
     if (slot <= this.limit) {
       const b = slot & this.mask;
-      d[k4 + 3] = this.heads[b]!;
+      this.recNext[k] = this.heads[b]!;
       this.heads[b] = k;
       this.nearCount++;
     } else this.farPush(t, k);
@@ -117,6 +121,9 @@ export class Clock {
   private growRecs(): Float64Array {
     const d = new Float64Array(this.rec.length * 2);
     d.set(this.rec);
+    const nx = new Int32Array(this.recNext.length * 2);
+    nx.set(this.recNext);
+    this.recNext = nx;
     return (this.rec = d);
   }
 
@@ -188,11 +195,12 @@ export class Clock {
 
   private freeRecord(k: number): void {
     this.recFn[k] = undefined as unknown as EventFn;
-    this.rec[k * 4 + 3] = this.freeRec;
+    this.recNext[k] = this.freeRec;
     this.freeRec = k;
   }
 
   private farPush(t: number, k: number): void {
+    if (t !== t) t = Infinity; // a NaN time (a caller's bug) waits with the events beyond any slot
     if (this.farN === this.farT.length) {
       const n = this.farN * 2;
       const ft = new Float64Array(n); ft.set(this.farT); this.farT = ft;
@@ -277,7 +285,7 @@ export class Clock {
       while (this.farN > 0 && Math.floor(this.farT[0]! * invWidth) <= limit) {
         const k = this.farPop();
         const b = Math.floor(this.rec[k * 4]! * invWidth) & mask;
-        this.rec[k * 4 + 3] = heads[b]!;
+        this.recNext[k] = heads[b]!;
         heads[b] = k;
         this.nearCount++;
       }
@@ -288,7 +296,7 @@ export class Clock {
     this.cur = cur;
     heads[cur & mask] = -1;
     // the bucket's list (newest first), reversed, is the run in scheduling order; its records are free again
-    const d = this.rec, fns = this.recFn;
+    const d = this.rec, fns = this.recFn, next = this.recNext;
     let rt = this.runT, rs = this.runS, ra = this.runA;
     const rf = this.runF;
     let n = 0;
@@ -302,8 +310,8 @@ export class Clock {
       rf[n] = fns[k]!;
       fns[k] = undefined as unknown as EventFn;
       n++;
-      const nx = d[k4 + 3]!;
-      d[k4 + 3] = free;
+      const nx = next[k]!;
+      next[k] = free;
       free = k;
       k = nx;
     }
@@ -385,7 +393,7 @@ export class Clock {
     // each bucket oldest first, so that a new bucket lists the events of one old bucket newest first
     for (let b = 0; b < this.nBuckets; b++) {
       const from = all.length;
-      for (let k = this.heads[b]!; k >= 0; k = d[k * 4 + 3]!) all.push(k);
+      for (let k = this.heads[b]!; k >= 0; k = this.recNext[k]!) all.push(k);
       for (let i = from, j = all.length - 1; i < j; i++, j--) { const x = all[i]!; all[i] = all[j]!; all[j] = x; }
     }
     const invWidth = 1 / width;
@@ -405,7 +413,7 @@ export class Clock {
       const slot = Math.floor(d[k * 4]! * invWidth);
       if (slot <= this.limit) {
         const b = slot & this.mask;
-        d[k * 4 + 3] = this.heads[b]!;
+        this.recNext[k] = this.heads[b]!;
         this.heads[b] = k;
         this.nearCount++;
       } else this.farPush(d[k * 4]!, k);
