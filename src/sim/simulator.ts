@@ -421,7 +421,7 @@ class ActorRun implements PageOwner, SimTask {
   // PageOwner: compaction moved one of our pages (the old one is already freed); the entry follows it.
   moved(from: number, to: number, _order: number, slot: number): void {
     const i = this.indexOf(from, slot);
-    if (i === undefined) throw new LabyrinthError('sim-moved-unknown', `Cannot follow the move of pfn ${from}: because actor "${this.spec.name}" does not hold it`);
+    if (i === undefined || this.pfns[i] !== from) throw new LabyrinthError('sim-moved-unknown', `Cannot follow the move of pfn ${from}: because actor "${this.spec.name}" does not hold it`);
     this.pfns[i] = to;
     if (this.index) { this.index.delete(from); this.index.set(to, i); }
     this.movedPages += 1;
