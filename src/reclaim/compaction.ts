@@ -214,7 +214,7 @@ export class Compactor {
     if (f & (LF_WRITEBACK | LF_UNEVICTABLE | LF_ISOLATED)) return false;
     const h = lru.handleAt(pfn);
     if (h < 0) return true;
-    const user = lru.userOf(h);
+    const user = lru.userAt(pfn);
     if (user === 0) return true;
     return this.r.owners[user]?.moved !== undefined;
   }
@@ -340,12 +340,12 @@ export class Compactor {
     const lru = this.r.lru;
     const h = lru.handleAt(src);
     lru.migrateIsolated(src, dst);
-    const user = h >= 0 ? lru.userOf(h) : 0;
+    const user = h >= 0 ? lru.userAt(dst) : 0;
     this.r.port.setPageLru?.(src, false);
     this.r.port.setPageLru?.(dst, true);
     this.r.port.freePages(src, 0);
     const owner = user ? this.r.owners[user] : undefined;
-    if (owner?.moved && h >= 0) owner.moved(src, dst, 0, h);
+    if (owner?.moved && h >= 0) owner.moved(src, dst, 0, h, lru.cookieAt(dst));
   }
 
   // ----- direct compaction -----

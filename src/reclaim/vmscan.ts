@@ -27,11 +27,19 @@ import {
 export const SWAP_CLUSTER_MAX = 32;
 export const DEF_PRIORITY = 12;
 
-/** The owner of LRU pages: told when reclaim takes a page (already freed) or compaction moves one. */
+/**
+ * The owner of LRU pages: told when reclaim takes a page (already freed) or compaction moves one. `cookie` is the
+ * owner's own number for the page (Lru.add / Lru.setCookie; -1 when it gave none).
+ */
 export interface LruPageOwner {
-  reclaimed(pfn: number, order: number, handle: number): void;
+  reclaimed(pfn: number, order: number, handle: number, cookie: number): void;
   /** Present when the owner can follow a move; pages of owners without it are not migrated. */
-  moved?(from: number, to: number, order: number, handle: number): void;
+  moved?(from: number, to: number, order: number, handle: number, cookie: number): void;
+  /**
+   * true: the owner never reads the handle of a reclaimed page, so reclaim frees the handle itself (what
+   * Lru.forgetHandle would do right after) instead of leaving it saying where the contents went.
+   */
+  readonly releasesHandleOnReclaim?: boolean;
 }
 
 export interface ReclaimOptions {
@@ -114,11 +122,11 @@ export class Reclaimer {
   }
 
   /** A workload page joins the LRU (see Lru.add); dirty pages are counted for writeback. */
-  addPage(pfn: number, order: number, kind: 'file' | 'file-fs' | 'anon' | 'unevictable', dirty: boolean, user = 0): number {
+  addPage(pfn: number, order: number, kind: 'file' | 'file-fs' | 'anon' | 'unevictable', dirty: boolean, user = 0, cookie = -1): number {
     if (this.port.pageIsUnmovable?.(pfn) === true) {
       throw new LruError('LRU_EXCLUSIVE', `Cannot put pfn ${pfn} on an LRU list: because it is an exclusive page, never reclaimed or migrated`);
     }
-    const h = this.lru.add(pfn, order, kind, dirty, user);
+    const h = this.lru.add(pfn, order, kind, dirty, user, cookie);
     this.port.setPageLru?.(pfn, true);
     if (this.lru.flagsOf(pfn) & LF_DIRTY) this.nrDirty += 1 << order;
     return h;
@@ -360,12 +368,14 @@ export class Reclaimer {
   /** Free an isolated LRU page, tell its owner, and leave the handle saying where the contents went. */
   private freeLruPage(pfn: number, nr: number, how: number): void {
     const lru = this.lru;
+    // everything about the page is in its LRU record: order, handle, owner, the owner's cookie
     const order = lru.orderOf(pfn);
-    const h = lru.evictPage(pfn, how);
-    const owner = h >= 0 ? this.owners[lru.userOf(h)] : undefined;
+    const owner = lru.handleAt(pfn) >= 0 ? this.owners[lru.userAt(pfn)] : undefined;
+    const cookie = lru.cookieAt(pfn);
+    const h = lru.evictPage(pfn, how, owner !== undefined && owner.releasesHandleOnReclaim === true);
     this.port.setPageLru?.(pfn, false);
     this.port.freePages(pfn, order);
-    if (owner) owner.reclaimed(pfn, order, h);
+    if (owner) owner.reclaimed(pfn, order, h, cookie);
     void nr;
   }
 
@@ -383,14 +393,9 @@ export class Reclaimer {
       const l = lru.listOf(pfn);
       const inactive = l === LRU_ACTIVE_ANON || l === LRU_ACTIVE_FILE ? l - 1 : l;
       lru.unlink(pfn);
-      this.linkTail(pfn, inactive);
+      lru.linkTail(pfn, inactive);
       this.ev.v[PGROTATED]! += nr;
     }
-  }
-
-  private linkTail(pfn: number, l: number): void {
-    this.lru.linkHead(pfn, l);
-    this.lru.moveToTail(pfn);
   }
 
   /**

@@ -64,11 +64,13 @@ export interface SimAllocator {
 /**
  * The owner of workload pages placed on an LRU or registered as movable: told when reclaim takes one (the page is
  * already freed) and, when it has `moved`, when compaction migrated one from `from` to `to` (the old page is
- * already freed). Pages of an owner without `moved` are never migrated.
+ * already freed). Pages of an owner without `moved` are never migrated. `slot` is the number the owner gave
+ * lruAdd (or lruSetSlot) for the page, so that it finds the page in its own arrays without a lookup; −1 when it
+ * gave none (and always for movable pages).
  */
 export interface PageOwner {
-  reclaimed(pfn: number, order: number): void;
-  moved?(from: number, to: number, order: number): void;
+  reclaimed(pfn: number, order: number, slot: number): void;
+  moved?(from: number, to: number, order: number, slot: number): void;
 }
 
 /** A memory user the OOM killer may choose. */
@@ -108,8 +110,11 @@ export interface PressureContext {
 export interface PressureMachinery {
   readonly name: string;
   attach(ctx: PressureContext): void;
-  lruAdd(pfn: number, order: number, lru: 'file' | 'anon', dirty: boolean, owner: PageOwner): void;
+  /** `slot`: the owner's own number for the page, handed back to reclaimed()/moved() (default −1). */
+  lruAdd(pfn: number, order: number, lru: 'file' | 'anon', dirty: boolean, owner: PageOwner, slot?: number): void;
   lruRemove(pfn: number, order: number): void;
+  /** The owner moved an LRU page within its own arrays: its slot changes. Absent: slots are not kept (always −1). */
+  lruSetSlot?(pfn: number, slot: number): void;
   /** A movable block that reclaim may not take (isolate_movable_page's kind); the owner must have `moved`. */
   movableAdd?(pfn: number, order: number, owner: PageOwner): void;
   /** The owner drops a block it registered with movableAdd, before freeing it. */

@@ -75,22 +75,29 @@ export class LabyrinthPressure implements PressureMachinery {
     return this.p;
   }
 
-  lruAdd(pfn: number, order: number, lru: 'file' | 'anon', dirty: boolean, owner: PageOwner): void {
+  lruAdd(pfn: number, order: number, lru: 'file' | 'anon', dirty: boolean, owner: PageOwner, slot = -1): void {
     const p = this.pressure();
-    if (owner === this.lastOwner) { p.reclaim.addPage(pfn, order, lru, dirty, this.lastUser); return; }
+    if (owner === this.lastOwner) { p.reclaim.addPage(pfn, order, lru, dirty, this.lastUser, slot); return; }
     let user = this.userOf.get(owner);
     if (user === undefined) {
       const o = owner;
+      // the simulator's owners never look at a handle: reclaim releases it (releasesHandleOnReclaim); the slot is
+      // the LRU record's cookie
       const adapter: LruPageOwner = {
-        reclaimed: (pf, ord, handle) => { p.reclaim.lru.forgetHandle(handle); owner.reclaimed(pf, ord); },
+        releasesHandleOnReclaim: true,
+        reclaimed: (pf, ord, _handle, cookie) => { owner.reclaimed(pf, ord, cookie); },
       };
-      if (typeof o.moved === 'function') adapter.moved = (from, to, ord) => o.moved!(from, to, ord);
+      if (typeof o.moved === 'function') adapter.moved = (from, to, ord, _handle, cookie) => o.moved!(from, to, ord, cookie);
       user = p.reclaim.addOwner(adapter);
       this.userOf.set(owner, user);
     }
     this.lastOwner = owner;
     this.lastUser = user;
-    p.reclaim.addPage(pfn, order, lru, dirty, user);
+    p.reclaim.addPage(pfn, order, lru, dirty, user, slot);
+  }
+
+  lruSetSlot(pfn: number, slot: number): void {
+    this.pressure().reclaim.lru.setCookie(pfn, slot);
   }
 
   lruRemove(pfn: number, _order: number): void {
@@ -103,7 +110,7 @@ export class LabyrinthPressure implements PressureMachinery {
     let user = this.movableUserOf.get(owner);
     if (user === undefined) {
       if (typeof owner.moved !== 'function') throw new LabyrinthError('not-movable', 'Cannot register movable pages: because their owner cannot follow a move (no moved())');
-      user = mov.addOwner({ moved: (from, to, ord) => owner.moved!(from, to, ord) });
+      user = mov.addOwner({ moved: (from, to, ord) => owner.moved!(from, to, ord, -1) });
       this.movableUserOf.set(owner, user);
     }
     mov.add(pfn, order, user);

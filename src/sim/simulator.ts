@@ -253,8 +253,13 @@ class ActorRun implements PageOwner, SimTask {
   task: LabyrinthTask | null = null;
   keys: Array<ExclusiveKey | null> = [];
   readonly pools: Array<Mempool<ExclusiveKey> | undefined> = [];
-  /** pfn → index in the arrays (LRU and movable actors, so reclaim and compaction can find a page). */
-  readonly index: PfnIndex | null;
+  /**
+   * pfn → index in the arrays (LRU and movable actors, so reclaim and compaction can find a page). LRU actors on a
+   * machinery that keeps slots (lruSetSlot) have none: the LRU keeps each page's index and hands it back.
+   */
+  index: PfnIndex | null;
+  /** Set by the simulator for LRU actors whose slots the machinery keeps: told when a page changes index. */
+  slots: PressureMachinery | null = null;
 
   constructor(readonly spec: ActorSpec, readonly pid: number, readonly rng: Rng, managedPages: number, durationNs: number) {
     this.gfp = parseGfp(spec.gfp, '6.1');
@@ -305,8 +310,8 @@ class ActorRun implements PageOwner, SimTask {
     return w.length - 1;
   }
 
-  /** Hold a block in the ring (fixed hold) or the set. */
-  push(pfn: number, order: number, now: number): void {
+  /** Hold a block in the ring (fixed hold) or the set; returns its index. */
+  push(pfn: number, order: number, now: number): number {
     if (this.count === this.pfns.length) this.grow();
     const i = this.holdNs >= 0 ? (this.head + this.count) % this.pfns.length : this.count;
     if (this.index) this.index.set(pfn, i);
@@ -316,6 +321,7 @@ class ActorRun implements PageOwner, SimTask {
     this.count++;
     this.heldPages += 1 << order;
     if (this.heldPages > this.heldPagesMax) this.heldPagesMax = this.heldPages;
+    return i;
   }
 
   /** Hold a block in the slot table (exponential hold); returns its slot. */
@@ -340,16 +346,21 @@ class ActorRun implements PageOwner, SimTask {
     this.freeSlots[this.nrFreeSlots++] = s;
   }
 
-  /** Remove set entry i (swap with last). Not for FIFO actors. */
+  /** Remove set entry i (swap with last). Not for FIFO actors (a set's `times` are never read, so not kept). */
   removeAt(i: number): void {
+    this.removeAtOrder(i, this.orders[i]!);
+  }
+  /** removeAt when the caller knows the entry's order (reclaim says it): entry i is only written, not read. */
+  private removeAtOrder(i: number, order: number): void {
     const last = --this.count;
-    this.heldPages -= 1 << this.orders[i]!;
+    this.heldPages -= 1 << order;
     if (this.index) this.index.delete(this.pfns[i]!);
     if (i !== last) {
-      this.pfns[i] = this.pfns[last]!;
+      const moved = this.pfns[last]!;
+      this.pfns[i] = moved;
       this.orders[i] = this.orders[last]!;
-      this.times[i] = this.times[last]!;
-      if (this.index) this.index.set(this.pfns[i]!, i);
+      if (this.index) this.index.set(moved, i);
+      else if (this.slots !== null) this.slots.lruSetSlot!(moved, i);
     }
   }
 
@@ -360,7 +371,10 @@ class ActorRun implements PageOwner, SimTask {
     for (let k = 0; k < this.count; k++) {
       const j = (this.head + k) % this.pfns.length;
       p[k] = this.pfns[j]!; o[k] = this.orders[j]!; t[k] = this.times[j]!;
-      if (this.index && p[k]! >= 0) this.index.set(p[k]!, k);
+      // an entry that stays at its index (a set, or a ring with head 0) keeps its index entry or slot
+      if (j === k || p[k]! < 0) continue;
+      if (this.index) this.index.set(p[k]!, k);
+      else if (this.slots !== null) this.slots.lruSetSlot!(p[k]!, k);
     }
     this.pfns = p; this.orders = o; this.times = t; this.head = 0;
   }
@@ -384,25 +398,32 @@ class ActorRun implements PageOwner, SimTask {
     }
   }
 
+  /**
+   * The index of a held pfn: the slot the machinery handed back (it keeps them exact, see lruSetSlot), or the pfn
+   * index's; undefined if not held.
+   */
+  private indexOf(pfn: number, slot: number): number | undefined {
+    if (this.index === null) return slot >= 0 ? slot : undefined;
+    return this.index.get(pfn);
+  }
+
   // PageOwner: reclaim took one of our pages (already freed by the machinery).
-  reclaimed(pfn: number): void {
-    const i = this.index?.get(pfn);
+  reclaimed(pfn: number, order: number, slot: number): void {
+    const i = this.indexOf(pfn, slot);
     if (i === undefined) return;
-    if (this.holdNs < 0 && this.holdMeanNs < 0) { this.removeAt(i); return; }
+    if (this.holdNs < 0 && this.holdMeanNs < 0) { this.removeAtOrder(i, order); return; }
     // a ring or slot entry stays until its expiry or free event, dead
-    this.heldPages -= 1 << this.orders[i]!;
-    this.index!.delete(pfn);
+    this.heldPages -= 1 << order;
+    if (this.index) this.index.delete(pfn);
     this.pfns[i] = -1;
   }
 
   // PageOwner: compaction moved one of our pages (the old one is already freed); the entry follows it.
-  moved(from: number, to: number): void {
-    const index = this.index!;
-    const i = index.get(from);
+  moved(from: number, to: number, _order: number, slot: number): void {
+    const i = this.indexOf(from, slot);
     if (i === undefined) throw new LabyrinthError('sim-moved-unknown', `Cannot follow the move of pfn ${from}: because actor "${this.spec.name}" does not hold it`);
     this.pfns[i] = to;
-    index.delete(from);
-    index.set(to, i);
+    if (this.index) { this.index.delete(from); this.index.set(to, i); }
     this.movedPages += 1;
   }
 
@@ -474,6 +495,8 @@ export function simulate(spec: ScenarioSpec, alloc: SimAllocator, opts: Simulate
   for (const a of actors) {
     a.onLru = pressure !== undefined && a.spec.lru !== undefined && !a.task;
     a.movableReg = pressure?.movableAdd !== undefined && a.movable && !a.onLru && !a.task;
+    // the LRU keeps each page's index (lruSetSlot): no pfn index needed
+    if (a.onLru && pressure!.lruSetSlot !== undefined) { a.slots = pressure!; a.index = null; }
   }
 
   /** Drop a block the actor's arrays no longer hold: unregister it, free it. */
@@ -528,15 +551,15 @@ export function simulate(spec: ScenarioSpec, alloc: SimAllocator, opts: Simulate
     a.pagesAllocated += 1 << order;
     if (a.holdMeanNs >= 0) {
       const slot = a.takeSlot(pfn, order);
-      register(a, pfn, order);
+      register(a, pfn, order, slot);
       clock.schedule(now + a.rng.exponential(a.holdMeanNs), expFree[a.pid - 1000]!, slot);
       return;
     }
-    a.push(pfn, order, now);
-    register(a, pfn, order);
+    const i = a.push(pfn, order, now);
+    register(a, pfn, order, i);
   };
-  const register = (a: ActorRun, pfn: number, order: number): void => {
-    if (a.onLru) pressure!.lruAdd(pfn, order, a.spec.lru!, a.rng.chance(a.spec.dirtyFraction ?? 0), a);
+  const register = (a: ActorRun, pfn: number, order: number, slot: number): void => {
+    if (a.onLru) pressure!.lruAdd(pfn, order, a.spec.lru!, a.rng.chance(a.spec.dirtyFraction ?? 0), a, slot);
     else if (a.movableReg) pressure!.movableAdd!(pfn, order, a);
   };
 
