@@ -38,7 +38,7 @@ export class Clock {
   private runT: Float64Array = new Float64Array(64);
   private runS: Float64Array = new Float64Array(64);
   private runA: Float64Array = new Float64Array(64);
-  private runF: EventFn[] = [];
+  private runF: EventFn[] = packedArray(64);
   private runPos = 0;
   private runEnd = 0;
   private size = 0;
@@ -66,7 +66,8 @@ export class Clock {
   private invWidth = 1 / (NSEC_PER_USEC * 64);
   private nBuckets = 1024;
   private mask = 1023;
-  private heads: Int32Array = new Int32Array(1024).fill(-1);
+  /** Per bucket: [first record of its list, number of records]. */
+  private heads: Int32Array = emptyBuckets(1024);
   private nearCount = 0;
   // The far tier: the records of slots beyond `limit` (Infinity included), in a binary min-heap on time over
   // parallel arrays (time, record). As `cur` advances, the events entering the calendar's window move there.
@@ -111,9 +112,10 @@ export class Clock {
     d[k4 + 2] = arg;
     this.recFn[k] = fn;
     if (slot <= this.limit) {
-      const b = slot & this.mask;
-      this.recNext[k] = this.heads[b]!;
-      this.heads[b] = k;
+      const h = this.heads, b2 = (slot & this.mask) << 1;
+      this.recNext[k] = h[b2]!;
+      h[b2] = k;
+      h[b2 + 1]++;
       this.nearCount++;
     } else this.farPush(t, k);
   }
@@ -272,7 +274,7 @@ export class Clock {
     if (++this.refills === ADAPT_EVERY) this.adapt();
     const heads = this.heads, mask = this.mask, invWidth = this.invWidth;
     let cur = this.cur;
-    let head: number;
+    let b2: number;
     for (;;) {
       if (this.nearCount === 0) {
         // the calendar is empty: jump to the slot before the earliest far event
@@ -284,44 +286,38 @@ export class Clock {
       // the far events whose slot entered the window move into the calendar
       while (this.farN > 0 && Math.floor(this.farT[0]! * invWidth) <= limit) {
         const k = this.farPop();
-        const b = Math.floor(this.rec[k * 4]! * invWidth) & mask;
-        this.recNext[k] = heads[b]!;
-        heads[b] = k;
+        const b2 = (Math.floor(this.rec[k * 4]! * invWidth) & mask) << 1;
+        this.recNext[k] = heads[b2]!;
+        heads[b2] = k;
+        heads[b2 + 1]++;
         this.nearCount++;
       }
-      head = heads[cur & mask]!;
-      if (head >= 0) break;
+      b2 = (cur & mask) << 1;
+      if (heads[b2]! >= 0) break;
       this.empties++;
     }
     this.cur = cur;
-    heads[cur & mask] = -1;
-    // the bucket's list (newest first), reversed, is the run in scheduling order; its records are free again
+    const head = heads[b2]!, n = heads[b2 + 1]!;
+    heads[b2] = -1;
+    heads[b2 + 1] = 0;
+    // the bucket's list (newest first), placed from the end, is the run in scheduling order; its records are free
+    if (n > this.runT.length) this.growRun(n);
     const d = this.rec, fns = this.recFn, next = this.recNext;
-    let rt = this.runT, rs = this.runS, ra = this.runA;
-    const rf = this.runF;
-    let n = 0;
+    const rt = this.runT, rs = this.runS, ra = this.runA, rf = this.runF;
     let free = this.freeRec;
-    for (let k = head; k >= 0;) {
-      if (n === rt.length) { this.growRun(n + 1); rt = this.runT; rs = this.runS; ra = this.runA; }
+    for (let k = head, i = n - 1; k >= 0; i--) {
       const k4 = k * 4;
-      rt[n] = d[k4]!;
-      rs[n] = d[k4 + 1]!;
-      ra[n] = d[k4 + 2]!;
-      rf[n] = fns[k]!;
+      rt[i] = d[k4]!;
+      rs[i] = d[k4 + 1]!;
+      ra[i] = d[k4 + 2]!;
+      rf[i] = fns[k]!;
       fns[k] = undefined as unknown as EventFn;
-      n++;
       const nx = next[k]!;
       next[k] = free;
       free = k;
       k = nx;
     }
     this.freeRec = free;
-    for (let i = 0, j = n - 1; i < j; i++, j--) {
-      const t = rt[i]!; rt[i] = rt[j]!; rt[j] = t;
-      const s = rs[i]!; rs[i] = rs[j]!; rs[j] = s;
-      const a = ra[i]!; ra[i] = ra[j]!; ra[j] = a;
-      const f = rf[i]!; rf[i] = rf[j]!; rf[j] = f;
-    }
     this.nearCount -= n;
     this.movedSum += n;
     // insertion sort by (time, seq): cheap for a few events or for events mostly in order (a burst at one
@@ -370,6 +366,7 @@ export class Clock {
     const rt = new Float64Array(m); rt.set(this.runT); this.runT = rt;
     const rs = new Float64Array(m); rs.set(this.runS); this.runS = rs;
     const ra = new Float64Array(m); ra.set(this.runA); this.runA = ra;
+    while (this.runF.length < m) this.runF.push(undefined as unknown as EventFn);
   }
 
   /** Keep a slot at a handful of events and the buckets about as many as the events waiting (run and heap empty). */
@@ -393,7 +390,7 @@ export class Clock {
     // each bucket oldest first, so that a new bucket lists the events of one old bucket newest first
     for (let b = 0; b < this.nBuckets; b++) {
       const from = all.length;
-      for (let k = this.heads[b]!; k >= 0; k = this.recNext[k]!) all.push(k);
+      for (let k = this.heads[2 * b]!; k >= 0; k = this.recNext[k]!) all.push(k);
       for (let i = from, j = all.length - 1; i < j; i++, j--) { const x = all[i]!; all[i] = all[j]!; all[j] = x; }
     }
     const invWidth = 1 / width;
@@ -402,8 +399,9 @@ export class Clock {
     if (!(m < MAX_SLOT)) return;
     this.width = width;
     this.invWidth = invWidth;
-    if (nb !== this.nBuckets) { this.nBuckets = nb; this.mask = nb - 1; this.heads = new Int32Array(nb); }
-    this.heads.fill(-1);
+    this.nBuckets = nb;
+    this.mask = nb - 1;
+    this.heads = emptyBuckets(nb);
     // the run and heap are empty: the current slot becomes the one before the earliest waiting
     this.cur = m - 1;
     this.limit = this.cur + nb - 1;
@@ -412,9 +410,10 @@ export class Clock {
     for (const k of all) {
       const slot = Math.floor(d[k * 4]! * invWidth);
       if (slot <= this.limit) {
-        const b = slot & this.mask;
-        this.recNext[k] = this.heads[b]!;
-        this.heads[b] = k;
+        const b2 = (slot & this.mask) << 1;
+        this.recNext[k] = this.heads[b2]!;
+        this.heads[b2] = k;
+        this.heads[b2 + 1]++;
         this.nearCount++;
       } else this.farPush(d[k * 4]!, k);
     }
@@ -492,6 +491,20 @@ export class Clock {
 const ADAPT_EVERY = 64;
 /** Slot numbers stay exact integers below this. */
 const MAX_SLOT = 2 ** 52;
+
+/** An array of n undefined callbacks (packed: filled from its end without holes). */
+function packedArray(n: number): EventFn[] {
+  const a: EventFn[] = [];
+  for (let i = 0; i < n; i++) a.push(undefined as unknown as EventFn);
+  return a;
+}
+
+/** n empty buckets: [no first record, no records] each. */
+function emptyBuckets(n: number): Int32Array {
+  const h = new Int32Array(2 * n);
+  for (let i = 0; i < 2 * n; i += 2) h[i] = -1;
+  return h;
+}
 
 /**
  * Promise-based waiting on the virtual clock, for code written as async tasks (a sleeping allocation, a task
