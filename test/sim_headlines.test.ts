@@ -56,7 +56,10 @@ test('fragmentation: compaction migrates the movable pages and wins order-9 bloc
   const on = runFull('fragmentation');
   const c = on.r.pressureCounters;
   assert.ok((c['compact_stall'] ?? 0) > 0, 'direct compaction by the GFP_TRANSHUGE requests');
-  assert.ok((c['compact_success'] ?? 0) > 0, `compaction produced order-9 blocks: ${JSON.stringify(c)}`);
+  // what compaction migrates lets the retries after reclaim find order-9 blocks: fewer than 1 % fail
+  // (compact_success, a direct compaction that itself ends in the block, is rare here: kcompactd and the retries do it)
+  const thp = on.r.classes.find((cl) => cl.order === 9)!;
+  assert.ok(thp.requests > 0 && thp.failureRate < 0.01, `order-9 failure rate with compaction ${thp.failureRate}: ${JSON.stringify(c)}`);
   assert.ok((c['compact_migrate_scanned'] ?? 0) > 0 && (c['compact_free_scanned'] ?? 0) > 0, 'both scanners ran');
   assert.ok((c['pgmigrate_success'] ?? 0) > 0, 'pages were migrated');
   // every migrated page belonged to an actor, which followed it to its new pfn; unmovable and order-9 pages stayed

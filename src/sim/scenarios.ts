@@ -95,7 +95,7 @@ const secureEnclave: ScenarioSpec = {
     '(a JSON copy with "mempool": 0), the mempool hits, and the isolation checks in --json (`labyrinth`): after ' +
     'the run no live exclusive page is reachable without its key. A small pool can do worse than none: ' +
     'mempool_alloc adds __GFP_NOMEMALLOC, so its first try gets less of the reserves than a plain GFP_ATOMIC.',
-  machine: { mem: '640M', cpus: 2, kernel: '6.1', tunables: {} },
+  machine: { mem: '600M', cpus: 2, kernel: '6.1', tunables: {} },
   speed: { reclaimPagesPerSec: 250_000, ioLatencyUs: 200 },
   durationMs: 8_000,
   sampleMs: 50,

@@ -185,10 +185,18 @@ class PfnIndex {
 }
 
 /**
- * Runtime state of one actor. Held pages live in flat arrays; no object per page. Three layouts share the arrays:
- * a FIFO ring (fixed hold), a slot table (exponential hold: the free event carries the slot), a swap-remove set
- * (held until reclaim, replacement or kill). Movable actors keep pfn → position in `index`, so a page that
- * reclaim took or compaction moved is found in O(1); a reclaimed ring or slot entry is marked dead (pfn −1).
+ * Runtime state of one actor. Held pages live in flat arrays; no object per page. Two layouts share the arrays:
+ * a FIFO ring (fixed hold) and a swap-remove set (exponential hold, or held until reclaim, replacement or kill).
+ * Movable actors keep pfn → position in `index`, so a page that reclaim took or compaction moved is found in
+ * O(1); a reclaimed ring entry, or a reclaimed entry of an exponential hold, is marked dead (pfn −1) and stays
+ * until its expiry.
+ *
+ * Exponential holds need no timer per block: lifetimes are memoryless, so at any moment every block held (dead
+ * entries included, as their timers would still run) is equally likely to be the next to go, and the next free
+ * comes after Exp(mean / entries). One pending event per actor (`nextFreeAt`) stands for the earliest of all the
+ * blocks' timers: a new block whose own draw comes sooner replaces it (the old event goes stale by `freeGen`); when
+ * it fires a uniformly chosen entry goes and the next time is drawn. The same law of lifetimes as one timer per
+ * block, with one clock event per free instead of one far-future event per block.
  */
 class ActorRun implements PageOwner, SimTask {
   readonly gfp: number;
@@ -222,16 +230,15 @@ class ActorRun implements PageOwner, SimTask {
   /** Interval counters for the series. */
   readonly intReq = new Float64Array(MAX_ORDER);
   readonly intFail = new Float64Array(MAX_ORDER);
-  // FIFO of held pages (fixed hold), slot table (exponential hold) or a swap-remove set (held until reclaim/replace/kill).
+  // FIFO of held pages (fixed hold) or a swap-remove set (exponential hold; held until reclaim/replace/kill).
   pfns = new Float64Array(1024);
   orders = new Uint8Array(1024);
   times = new Float64Array(1024);
   head = 0;
   count = 0;
-  /** Slot table: released slots (a stack) and the high-water mark. */
-  freeSlots = new Int32Array(1024);
-  nrFreeSlots = 0;
-  slotTop = 0;
+  /** Exponential hold: the time of the pending free event (Infinity when none), and its generation (older ones are stale). */
+  nextFreeAt = Infinity;
+  freeGen = 0;
   heldPages = 0;
   heldPagesMax = 0;
   pagesAllocated = 0;
@@ -324,26 +331,19 @@ class ActorRun implements PageOwner, SimTask {
     return i;
   }
 
-  /** Hold a block in the slot table (exponential hold); returns its slot. */
-  takeSlot(pfn: number, order: number): number {
-    let s: number;
-    if (this.nrFreeSlots > 0) s = this.freeSlots[--this.nrFreeSlots]!;
-    else {
-      if (this.slotTop === this.pfns.length) this.growSlots();
-      s = this.slotTop++;
-    }
-    if (this.index) this.index.set(pfn, s);
-    this.pfns[s] = pfn;
-    this.orders[s] = order;
-    this.heldPages += 1 << order;
-    if (this.heldPages > this.heldPagesMax) this.heldPagesMax = this.heldPages;
-    return s;
-  }
-
-  /** The slot's free event fired: the slot may be reused. */
-  releaseSlot(s: number): void {
-    this.pfns[s] = -1;
-    this.freeSlots[this.nrFreeSlots++] = s;
+  /**
+   * Exponential hold: take set entry i out (swap with last) once it is dead or its block was freed by the caller
+   * (heldPages and the index already say so); the last entry, if live, follows to i.
+   */
+  dropAt(i: number): void {
+    const last = --this.count;
+    if (i === last) return;
+    const moved = this.pfns[last]!;
+    this.pfns[i] = moved;
+    this.orders[i] = this.orders[last]!;
+    if (moved < 0) return;
+    if (this.index) this.index.set(moved, i);
+    else if (this.slots !== null) this.slots.lruSetSlot!(moved, i);
   }
 
   /** Remove set entry i (swap with last). Not for FIFO actors (a set's `times` are never read, so not kept). */
@@ -379,19 +379,8 @@ class ActorRun implements PageOwner, SimTask {
     this.pfns = p; this.orders = o; this.times = t; this.head = 0;
   }
 
-  private growSlots(): void {
-    const n = this.pfns.length * 2;
-    const p = new Float64Array(n), o = new Uint8Array(n), f = new Int32Array(n);
-    p.set(this.pfns); o.set(this.orders); f.set(this.freeSlots);
-    this.pfns = p; this.orders = o; this.freeSlots = f;
-  }
-
   /** Every block held: (pfn, order). Cold (checks and reports). */
   forEachHeld(fn: (pfn: number, order: number) => void): void {
-    if (this.holdMeanNs >= 0) {
-      for (let s = 0; s < this.slotTop; s++) if (this.pfns[s]! >= 0) fn(this.pfns[s]!, this.orders[s]!);
-      return;
-    }
     for (let k = 0; k < this.count; k++) {
       const i = this.holdNs >= 0 ? (this.head + k) % this.pfns.length : k;
       if (this.pfns[i]! >= 0) fn(this.pfns[i]!, this.orders[i]!);
@@ -412,7 +401,7 @@ class ActorRun implements PageOwner, SimTask {
     const i = this.indexOf(pfn, slot);
     if (i === undefined) return;
     if (this.holdNs < 0 && this.holdMeanNs < 0) { this.removeAtOrder(i, order); return; }
-    // a ring or slot entry stays until its expiry or free event, dead
+    // a ring entry or an exponential hold's entry stays until its expiry, dead
     this.heldPages -= 1 << order;
     if (this.index) this.index.delete(pfn);
     this.pfns[i] = -1;
@@ -549,30 +538,40 @@ export function simulate(spec: ScenarioSpec, alloc: SimAllocator, opts: Simulate
   /** A request succeeded at `now` (issued at `issued`): hold its pages as the actor says. */
   const holdPages = (a: ActorRun, pfn: number, order: number, now: number): void => {
     a.pagesAllocated += 1 << order;
-    if (a.holdMeanNs >= 0) {
-      const slot = a.takeSlot(pfn, order);
-      register(a, pfn, order, slot);
-      clock.schedule(now + a.rng.exponential(a.holdMeanNs), expFree[a.pid - 1000]!, slot);
-      return;
-    }
     const i = a.push(pfn, order, now);
     register(a, pfn, order, i);
+    if (a.holdMeanNs >= 0) {
+      // this block's own lifetime; only when it ends before the pending free does it become the pending free
+      const t = now + a.rng.exponential(a.holdMeanNs);
+      if (t < a.nextFreeAt) {
+        a.nextFreeAt = t;
+        clock.schedule(t, expFree[a.pid - 1000]!, ++a.freeGen);
+      }
+    }
   };
   const register = (a: ActorRun, pfn: number, order: number, slot: number): void => {
     if (a.onLru) pressure!.lruAdd(pfn, order, a.spec.lru!, a.rng.chance(a.spec.dirtyFraction ?? 0), a, slot);
     else if (a.movableReg) pressure!.movableAdd!(pfn, order, a);
   };
 
-  /** An exponential hold ended: free the slot's block (unless reclaim took it), release the slot. */
-  const expFree: Array<(now: number, slot: number) => void> = actors.map((a) => (_now: number, slot: number) => {
-    if (a.killed) return;
-    const pfn = a.pfns[slot]!;
+  /**
+   * The earliest of an exponential-hold actor's lifetimes ended: a uniformly chosen entry goes (its block is freed
+   * unless reclaim took it), and the next earliest is drawn over the entries left.
+   */
+  const expFree: Array<(now: number, gen: number) => void> = actors.map((a) => (now: number, gen: number) => {
+    if (a.killed || gen !== a.freeGen || a.count === 0) return;
+    const i = a.rng.int(0, a.count - 1);
+    const pfn = a.pfns[i]!;
     if (pfn >= 0) {
-      const order = a.orders[slot]!;
+      const order = a.orders[i]!;
       a.heldPages -= 1 << order;
       freeOne(a, pfn, order);
     }
-    a.releaseSlot(slot);
+    a.dropAt(i);
+    if (a.count > 0) {
+      a.nextFreeAt = now + a.rng.exponential(a.holdMeanNs / a.count);
+      clock.schedule(a.nextFreeAt, expFree[a.pid - 1000]!, ++a.freeGen);
+    } else a.nextFreeAt = Infinity;
   });
 
   /** A sleeping request issued at `issued` completed at `doneNs` with pfn (-1: failed). */
@@ -659,6 +658,17 @@ export function simulate(spec: ScenarioSpec, alloc: SimAllocator, opts: Simulate
         }
         a.head = (i + 1) % a.pfns.length;
         a.count--;
+      } else if (a.holdMeanNs >= 0) {
+        // an exponential hold's entry may be dead (reclaim took its block): replacing it frees nothing. (The pending
+        // free was drawn over the entries before this one went: it may come a little early, once.)
+        const i = mode === 'replace-oldest' ? 0 : a.rng.int(0, a.count - 1);
+        const pfn = a.pfns[i]!;
+        if (pfn >= 0) {
+          const order = a.orders[i]!;
+          a.heldPages -= 1 << order;
+          freeOne(a, pfn, order);
+        }
+        a.dropAt(i);
       } else {
         const i = mode === 'replace-oldest' ? 0 : a.rng.int(0, a.count - 1);
         const pfn = a.pfns[i]!, order = a.orders[i]!;
@@ -674,11 +684,13 @@ export function simulate(spec: ScenarioSpec, alloc: SimAllocator, opts: Simulate
       if (a.killed) return;
       a.killed = true;
       if (a.holdMeanNs >= 0) {
-        // the slots' free events find the actor killed and do nothing
-        for (let s = 0; s < a.slotTop; s++) {
-          const pfn = a.pfns[s]!;
-          if (pfn >= 0) { freeOne(a, pfn, a.orders[s]!); a.pfns[s] = -1; }
+        // the pending free event finds the actor killed and does nothing
+        for (let i = 0; i < a.count; i++) {
+          const pfn = a.pfns[i]!;
+          if (pfn >= 0) freeOne(a, pfn, a.orders[i]!);
         }
+        a.count = 0;
+        a.nextFreeAt = Infinity;
       } else if (a.holdNs >= 0) {
         while (a.count > 0) {
           const i = a.head;
