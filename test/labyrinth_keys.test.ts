@@ -6,20 +6,17 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { smallMachine } from './_machine.ts';
+import { aliceAndBob, key } from './_labyrinths.ts';
 import { Labyrinths } from '../src/labyrinth/domain.ts';
 import { ExclusiveKey, ExclusivePages } from '../src/labyrinth/exclusive.ts';
 import { exclusiveMempool } from '../src/labyrinth/mempool.ts';
-import { ArrayBufferPageBytes, SimPageBytes } from '../src/labyrinth/page_bytes.ts';
+import { SimPageBytes } from '../src/labyrinth/page_bytes.ts';
 import { ExclusivePageError } from '../src/errors.ts';
 import { GFP_ATOMIC, GFP_KERNEL, __GFP_EXCL, __GFP_NOWARN } from '../src/gfp/bits.ts';
 import { PAGE_SIZE } from '../src/mm/constants.ts';
 import { CoreSimAllocator } from '../src/sim/machine.ts';
 import type { MachineSpec } from '../src/zone/types.ts';
 
-function key(r: unknown): ExclusiveKey {
-  assert.ok(r instanceof ExclusiveKey, `expected a key, got ${JSON.stringify(r)}`);
-  return r;
-}
 
 function code(fn: () => unknown): string {
   try {
@@ -31,14 +28,7 @@ function code(fn: () => unknown): string {
   return 'OK';
 }
 
-function setup() {
-  const alloc = smallMachine({ dmaPages: 4095 });
-  const bytes = new ArrayBufferPageBytes(alloc.mm.nrPfn);
-  const labs = new Labyrinths(alloc, { bytes });
-  const a = labs.create('alice');
-  const b = labs.create('bob');
-  return { alloc, bytes, labs, ta: a.spawn('alice-main'), tb: b.spawn('bob-main') };
-}
+const setup = aliceAndBob;
 
 test('a key minted before shareKeys() is exported after it; one freed before it stays revoked', () => {
   const { alloc, labs, ta, tb } = setup();

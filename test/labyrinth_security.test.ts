@@ -4,10 +4,8 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { smallMachine } from './_machine.ts';
-import { Labyrinths } from '../src/labyrinth/domain.ts';
+import { aliceAndBob, key } from './_labyrinths.ts';
 import { ExclusiveKey } from '../src/labyrinth/exclusive.ts';
-import { ArrayBufferPageBytes } from '../src/labyrinth/page_bytes.ts';
 import { ExclusivePageError, BadPageStateError } from '../src/errors.ts';
 import {
   GFP_ATOMIC, GFP_KERNEL, GFP_KERNEL_ACCOUNT, GFP_NOWAIT, __GFP_EXCL, __GFP_MOVABLE, __GFP_NOWARN,
@@ -16,23 +14,10 @@ import { MIGRATE_UNMOVABLE, PAGE_SIZE } from '../src/mm/constants.ts';
 import { PG_exclusive, PG_lru, PG_unevictable } from '../src/mm/page_flags.ts';
 import type { PageAllocator } from '../src/alloc/page_alloc.ts';
 
-function setup() {
-  const alloc = smallMachine({ dmaPages: 4095 });
-  const bytes = new ArrayBufferPageBytes(alloc.mm.nrPfn);
-  const labs = new Labyrinths(alloc, { bytes });
-  const a = labs.create('alice');
-  const b = labs.create('bob');
-  const ta = a.spawn('alice-main');
-  const tb = b.spawn('bob-main');
-  return { alloc, bytes, labs, a, b, ta, tb };
-}
+const setup = aliceAndBob;
 
 const SECRET = new Uint8Array(Array.from({ length: 64 }, (_, i) => (i * 37 + 11) & 0xff));
 
-function key(r: unknown): ExclusiveKey {
-  assert.ok(r instanceof ExclusiveKey, `expected a key, got ${JSON.stringify(r)}`);
-  return r;
-}
 
 /** Run fn, expect a typed error with code, and the whole state buffer byte-identical before and after. */
 function refusedUnchanged(alloc: PageAllocator, fn: () => unknown, code: string, cls: Function = ExclusivePageError): void {

@@ -554,13 +554,8 @@ export function simulate(spec: ScenarioSpec, alloc: SimAllocator, opts: Simulate
     else if (a.movableReg) pressure!.movableAdd!(pfn, order, a);
   };
 
-  /**
-   * The earliest of an exponential-hold actor's lifetimes ended: a uniformly chosen entry goes (its block is freed
-   * unless reclaim took it), and the next earliest is drawn over the entries left.
-   */
-  const expFree: Array<(now: number, gen: number) => void> = actors.map((a) => (now: number, gen: number) => {
-    if (a.killed || gen !== a.freeGen || a.count === 0) return;
-    const i = a.rng.int(0, a.count - 1);
+  /** Exponential hold: entry i goes — its block freed unless reclaim took it — and the set closes over it. */
+  const expDrop = (a: ActorRun, i: number): void => {
     const pfn = a.pfns[i]!;
     if (pfn >= 0) {
       const order = a.orders[i]!;
@@ -568,6 +563,14 @@ export function simulate(spec: ScenarioSpec, alloc: SimAllocator, opts: Simulate
       freeOne(a, pfn, order);
     }
     a.dropAt(i);
+  };
+  /**
+   * The earliest of an exponential-hold actor's lifetimes ended: a uniformly chosen entry goes (its block is freed
+   * unless reclaim took it), and the next earliest is drawn over the entries left.
+   */
+  const expFree: Array<(now: number, gen: number) => void> = actors.map((a) => (now: number, gen: number) => {
+    if (a.killed || gen !== a.freeGen || a.count === 0) return;
+    expDrop(a, a.rng.int(0, a.count - 1));
     if (a.count > 0) {
       a.nextFreeAt = now + a.rng.exponential(a.holdMeanNs / a.count);
       clock.schedule(a.nextFreeAt, expFree[a.pid - 1000]!, ++a.freeGen);
@@ -661,14 +664,7 @@ export function simulate(spec: ScenarioSpec, alloc: SimAllocator, opts: Simulate
       } else if (a.holdMeanNs >= 0) {
         // an exponential hold's entry may be dead (reclaim took its block): replacing it frees nothing. (The pending
         // free was drawn over the entries before this one went: it may come a little early, once.)
-        const i = mode === 'replace-oldest' ? 0 : a.rng.int(0, a.count - 1);
-        const pfn = a.pfns[i]!;
-        if (pfn >= 0) {
-          const order = a.orders[i]!;
-          a.heldPages -= 1 << order;
-          freeOne(a, pfn, order);
-        }
-        a.dropAt(i);
+        expDrop(a, mode === 'replace-oldest' ? 0 : a.rng.int(0, a.count - 1));
       } else {
         const i = mode === 'replace-oldest' ? 0 : a.rng.int(0, a.count - 1);
         const pfn = a.pfns[i]!, order = a.orders[i]!;
