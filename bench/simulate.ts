@@ -30,7 +30,6 @@ import { loadScenario, runScenario } from '../src/sim/run.ts';
 import { parseSize } from '../src/sim/scenario.ts';
 import { createSimAllocator } from '../src/sim/machine.ts';
 import type { KmemTracepoints } from '../src/mm/memmap.ts';
-import type { PageAllocator } from '../src/alloc/page_alloc.ts';
 import { ToyAllocator } from '../test/_toy_allocator.ts';
 
 const json = process.argv.includes('--json');
@@ -74,7 +73,7 @@ for (const name of Object.keys(BUILTIN_SCENARIOS)) {
       pressure,
       allocator: (s) => {
         const a = createSimAllocator(s.machine);
-        (a as unknown as { pa: PageAllocator }).pa.setTracer(counter);
+        a.pa.setTracer(counter);
         return a;
       },
     });

@@ -7,6 +7,7 @@
 import type { Labyrinths } from '../labyrinth/domain.ts';
 import type { Clock } from './clock.ts';
 import type { Rng } from './rng.ts';
+import type { PageAllocator } from '../alloc/page_alloc.ts';
 
 export interface SimZoneInfo {
   /** ZONE_DMA, ZONE_DMA32, ZONE_NORMAL … */
@@ -33,6 +34,8 @@ export interface FailedRequest {
 
 /** Zone gauges at one moment, written into caller-owned arrays (no allocation per sample). */
 export interface SimAllocator {
+  /** The core allocator underneath, when there is one (CoreSimAllocator): the pressure machinery runs on it. */
+  readonly pa?: PageAllocator;
   readonly zones: readonly SimZoneInfo[];
   readonly nrCpus: number;
   /** Effective vm.min_free_kbytes after the machine was built. */

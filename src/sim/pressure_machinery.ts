@@ -43,7 +43,7 @@ export class LabyrinthPressure implements PressureMachinery {
     let core: CoreAllocatorLike | null = null;
     if (this.opts.port) port = this.opts.port(ctx);
     else {
-      core = (ctx.alloc as unknown as { pa?: CoreAllocatorLike }).pa ?? null;
+      core = ctx.alloc.pa ?? null;
       if (!core) throw new LabyrinthError('no-core-allocator', 'Cannot attach the pressure machinery: because the simulator\'s allocator does not expose the core (pa)');
       port = new CorePort(core);
     }

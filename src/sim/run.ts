@@ -82,5 +82,5 @@ export function runScenario(spec: ScenarioSpec, opts: RunOptions): SimResult {
 
 /** LabyrinthPressure needs the core under the allocator (`pa`); an allocator without it (the toy) runs without. */
 export function defaultPressure(alloc: SimAllocator): PressureMachinery | undefined {
-  return (alloc as unknown as { pa?: unknown }).pa ? createPressureMachinery() : undefined;
+  return alloc.pa ? createPressureMachinery() : undefined;
 }
