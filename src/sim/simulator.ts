@@ -941,7 +941,7 @@ export function simulate(spec: ScenarioSpec, alloc: SimAllocator, opts: Simulate
     zones: zonesOut,
     failureReports: { total: failures, warned, suppressedByRatelimit: suppressed, nowarn, kept },
     pressureCounters: pressure ? { ...pressure.counters() } : {},
-    pressureEvents: pressure?.events ? pressure.events().map((e) => ({ tMs: e.tNs / NSEC_PER_MSEC, kind: e.kind, text: e.text })) : [],
+    pressureEvents: pressure?.events ? pressure.events().map((e) => ({ tMs: round3(e.tNs / NSEC_PER_MSEC), kind: e.kind, text: e.text })) : [],
     buddyinfo: alloc.buddyinfo(),
     series: { tMs, zones, classRequests, classFailures, pressure: pressureSeries },
     pageMaps,
