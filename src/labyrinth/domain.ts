@@ -97,6 +97,9 @@ export interface TaskAllocOptions {
   inTask?: boolean;
 }
 
+/** The default options (one shared frozen object, not a fresh `{}` per call). */
+const NO_OPTS: TaskAllocOptions = Object.freeze({});
+
 /** A page-cache page's eviction callback: the holder learns its page is gone. */
 export type ReclaimCallback = (pfn: number) => void;
 
@@ -697,7 +700,7 @@ export class LabyrinthTask {
    * and freed again if the charge fails, as 6.1's __alloc_pages does with __memcg_kmem_charge_page.
    * Returns the pfn or -1. __GFP_EXCL is refused here: exclusive blocks come from allocExclusive (a key).
    */
-  allocPages(gfp: number, order: number, opts: TaskAllocOptions = {}): number {
+  allocPages(gfp: number, order: number, opts: TaskAllocOptions = NO_OPTS): number {
     this.ensureAlive('allocate pages');
     if ((gfp & __GFP_EXCL) !== 0) throw new ExclusivePageError('EXCL_BAD_GFP', 'Cannot allocate __GFP_EXCL pages through allocPages: because exclusive pages are handed out only with a key (allocExclusive)');
     const alloc = this.lab.labs.alloc;
@@ -786,7 +789,7 @@ export class LabyrinthTask {
    * A page-cache page (order 0): always charged, on the labyrinth's LRU, reclaimable by its limit reclaim
    * and (above its protection) by global reclaim. `onReclaim` is told when it is taken.
    */
-  allocCache(gfp: number, onReclaim?: ReclaimCallback, opts: TaskAllocOptions = {}): number {
+  allocCache(gfp: number, onReclaim?: ReclaimCallback, opts: TaskAllocOptions = NO_OPTS): number {
     this.ensureAlive('allocate page cache');
     if ((gfp & __GFP_EXCL) !== 0) throw new ExclusivePageError('EXCL_BAD_GFP', 'Cannot put an exclusive page in the page cache: because exclusive pages are never on an LRU');
     const alloc = this.lab.labs.alloc;
@@ -815,7 +818,7 @@ export class LabyrinthTask {
    * Returns the key, or a failure value saying plainly why (an atomic request never sleeps: it takes the
    * reserves its flags allow and fails fast). gfp may carry __GFP_EXCL or not; MOVABLE/RECLAIMABLE are refused.
    */
-  allocExclusive(gfp: number, order = 0, opts: TaskAllocOptions = {}): ExclusiveKey | ExclusiveAllocFailure {
+  allocExclusive(gfp: number, order = 0, opts: TaskAllocOptions = NO_OPTS): ExclusiveKey | ExclusiveAllocFailure {
     this.ensureAlive('allocate an exclusive page');
     const lab = this.lab;
     const excl = lab.labs.exclusive;

@@ -6,9 +6,9 @@
  *   (restore the direct map, zero before the page returns to the allocator), secretmem_migrate_folio (-EBUSY)
  *
  * Keys are capabilities, not numbers: an `ExclusiveKey` is a frozen object with no properties that only this
- * module can mint; what it opens is its record, held in a class-private field (`#rec`) that only this module
- * reads. Copying a key's properties gives nothing (it has none), and `Object.create(ExclusiveKey.prototype)`,
- * a clone or a proxy lacks the private field (`#rec in key` is false: EXCL_FORGED_KEY),
+ * module can mint; what it opens is its record, held in its own class-private fields (`#mgr`, `#pfn`, …) that
+ * only this module reads (one object per key: a check touches one cache line). Copying a key's properties gives nothing (it has none), and `Object.create(ExclusiveKey.prototype)`,
+ * a clone or a proxy lacks the private field (`#mgr in key` is false: EXCL_FORGED_KEY),
  * a key minted by another allocator's manager is refused (EXCL_FOREIGN_KEY), a key held out by another
  * labyrinth is refused (EXCL_WRONG_LABYRINTH), a transferred or freed key is revoked (EXCL_REVOKED_KEY), and a
  * record whose page no longer carries its owner and generation is stale (EXCL_STALE_KEY). Every check runs
@@ -41,60 +41,96 @@ import type { PageBytes } from './page_bytes.ts';
 
 const MINT: unique symbol = Symbol('ExclusiveKey.mint');
 
-/** What a key opens (module-private; one fixed shape, every field set in the constructor). */
-class KeyRecord {
-  readonly mgr: ExclusivePages;
-  readonly pfn: number;
-  readonly order: number;
-  readonly generation: number;
-  readonly labyrinthId: number;
+/**
+ * Module-private access to a key's fields (assigned in ExclusiveKey's static block; nothing outside this
+ * module can reach it). A key is its own record: one object, so a check costs one cache line, not two.
+ */
+interface KeyFields {
+  /** True only for objects ExclusiveKey's constructor built (`#mgr in x`: a clone, proxy or Object.create lacks it). */
+  /** Fill a fresh key's record (mint and import only). */
+  init(k: ExclusiveKey, pfn: number, order: number, generation: number, labyrinthId: number, holder: number,
+    secret: Uint32Array | null, imported: boolean): ExclusiveKey;
+  is(x: unknown): x is ExclusiveKey;
+  mgr(k: ExclusiveKey): ExclusivePages;
+  pfn(k: ExclusiveKey): number;
+  order(k: ExclusiveKey): number;
+  generation(k: ExclusiveKey): number;
+  labyrinthId(k: ExclusiveKey): number;
+  holder(k: ExclusiveKey): number;
+  setHolder(k: ExclusiveKey, holder: number): void;
+  revoked(k: ExclusiveKey): boolean;
+  revokedBy(k: ExclusiveKey): string;
+  revoke(k: ExclusiveKey, why: string): void;
+  secret(k: ExclusiveKey): Uint32Array | null;
+  setSecret(k: ExclusiveKey, secret: Uint32Array): void;
+  imported(k: ExclusiveKey): boolean;
+  slot(k: ExclusiveKey): number;
+  setSlot(k: ExclusiveKey, slot: number): void;
+}
+let K: KeyFields;
+
+/**
+ * A capability that opens one exclusive block. It has no properties; what it opens (its record) sits in its
+ * class-private fields, which only this module reads. Hold it, pass it, never print it.
+ */
+export class ExclusiveKey {
+  // The brand and the record: only objects built by this constructor have these fields, and only K reads them.
+  readonly #mgr: ExclusivePages;
+  // Set once, by K.init right after the constructor (mint and import only).
+  #pfn = -1;
+  #order = 0;
+  #generation = 0;
+  #labyrinthId = 0;
   /** Holder inside the labyrinth (a task id), 0 = the labyrinth itself. */
-  holder: number;
-  revoked: boolean;
+  #holder = 0;
+  #revoked = false;
   /** Why the key was revoked (for the error message). */
-  revokedBy: string;
+  #revokedBy = '';
   /**
    * 128 random bits naming this key in the shared key table (the same for every import of it); null until
    * the manager has a table (drawn by `shareKeys()` for live keys, at mint afterwards).
    */
-  secret: Uint32Array | null;
+  #secret: Uint32Array | null = null;
   /** Imported from a token (another thread's key): opens bytes, never frees or transfers. */
-  readonly imported: boolean;
-  /** Its index in its labyrinth's LabyrinthKeys.recs while live and minted here, else -1. */
-  slot: number;
+  #imported = false;
+  /** Its index in its labyrinth's LabyrinthKeys.keys while live and minted here, else -1. */
+  #slot = -1;
 
-  constructor(mgr: ExclusivePages, pfn: number, order: number, generation: number, labyrinthId: number, holder: number,
-    secret: Uint32Array | null, imported: boolean) {
-    this.mgr = mgr;
-    this.pfn = pfn;
-    this.order = order;
-    this.generation = generation;
-    this.labyrinthId = labyrinthId;
-    this.holder = holder;
-    this.revoked = false;
-    this.revokedBy = '';
-    this.secret = secret;
-    this.imported = imported;
-    this.slot = -1;
-  }
-}
-
-/** The record a key opens, or undefined for anything this module did not mint (set in ExclusiveKey's static block). */
-let recordOf: (key: unknown) => KeyRecord | undefined;
-
-/** A capability that opens one exclusive block. It carries no data; hold it, pass it, never print it. */
-export class ExclusiveKey {
-  // The brand: only objects built by this constructor have it, and only this module's recordOf reads it.
-  readonly #rec: KeyRecord;
-
-  constructor(token: typeof MINT, rec: KeyRecord) {
+  constructor(token: typeof MINT, mgr: ExclusivePages) {
     if (token !== MINT) throw new ExclusivePageError('EXCL_FORGED_KEY', 'Cannot create an ExclusiveKey: because keys are minted only by the allocator');
-    this.#rec = rec;
-    Object.freeze(this);
+    this.#mgr = mgr;
+    Object.freeze(this); // no properties can be added; the private fields stay writable by this module alone
   }
 
   static {
-    recordOf = (key: unknown): KeyRecord | undefined => (typeof key === 'object' && key !== null && #rec in key ? key.#rec : undefined);
+    K = {
+      init: (k, pfn, order, generation, labyrinthId, holder, secret, imported) => {
+        k.#pfn = pfn;
+        k.#order = order;
+        k.#generation = generation;
+        k.#labyrinthId = labyrinthId;
+        k.#holder = holder;
+        k.#secret = secret;
+        k.#imported = imported;
+        return k;
+      },
+      is: (x: unknown): x is ExclusiveKey => typeof x === 'object' && x !== null && #mgr in x,
+      mgr: (k) => k.#mgr,
+      pfn: (k) => k.#pfn,
+      order: (k) => k.#order,
+      generation: (k) => k.#generation,
+      labyrinthId: (k) => k.#labyrinthId,
+      holder: (k) => k.#holder,
+      setHolder: (k, holder) => { k.#holder = holder; },
+      revoked: (k) => k.#revoked,
+      revokedBy: (k) => k.#revokedBy,
+      revoke: (k, why) => { k.#revoked = true; k.#revokedBy = why; },
+      secret: (k) => k.#secret,
+      setSecret: (k, secret) => { k.#secret = secret; },
+      imported: (k) => k.#imported,
+      slot: (k) => k.#slot,
+      setSlot: (k, slot) => { k.#slot = slot; },
+    };
   }
 
   toString(): string {
@@ -154,11 +190,11 @@ function tableHolds(t: Int32Array, pfn: number, labyrinthId: number, generation:
   }
 }
 
-/** Write (rec given) or clear (null: the live secret becomes the last revoked one) pfn's record. */
-function writeTable(t: Int32Array, pfn: number, rec: { labyrinthId: number; generation: number; secret: Uint32Array } | null): void {
+/** Write (secret given) or clear (null: the live secret becomes the last revoked one) pfn's record. */
+function writeTable(t: Int32Array, pfn: number, labyrinthId: number, generation: number, secret: Uint32Array | null): void {
   const b = pfn * KT_STRIDE;
   Atomics.add(t, b + KT_SEQ, 1);
-  if (rec === null) {
+  if (secret === null) {
     if (Atomics.load(t, b + KT_LIVE) !== 0) {
       for (let i = 0; i < 4; i++) Atomics.store(t, b + KT_LAST + i, Atomics.load(t, b + KT_SECRET + i));
     }
@@ -167,9 +203,9 @@ function writeTable(t: Int32Array, pfn: number, rec: { labyrinthId: number; gene
     Atomics.store(t, b + KT_GEN, 0);
     for (let i = 0; i < 4; i++) Atomics.store(t, b + KT_SECRET + i, 0);
   } else {
-    Atomics.store(t, b + KT_LAB, rec.labyrinthId);
-    Atomics.store(t, b + KT_GEN, rec.generation);
-    for (let i = 0; i < 4; i++) Atomics.store(t, b + KT_SECRET + i, rec.secret[i]! | 0);
+    Atomics.store(t, b + KT_LAB, labyrinthId);
+    Atomics.store(t, b + KT_GEN, generation);
+    for (let i = 0; i < 4; i++) Atomics.store(t, b + KT_SECRET + i, secret[i]! | 0);
     Atomics.store(t, b + KT_LIVE, 1);
   }
   Atomics.add(t, b + KT_SEQ, 1);
@@ -202,20 +238,20 @@ function newSecret(): Uint32Array {
  * live records.
  */
 class LabyrinthKeys {
-  readonly recs: Array<KeyRecord | null> = [];
+  readonly recs: Array<ExclusiveKey | null> = [];
   /** Live records (non-null entries of recs). */
   count = 0;
   holes = 0;
 
-  add(rec: KeyRecord): void {
-    rec.slot = this.recs.length;
+  add(rec: ExclusiveKey): void {
+    K.setSlot(rec, this.recs.length);
     this.recs.push(rec);
     this.count++;
   }
 
-  remove(rec: KeyRecord): void {
-    this.recs[rec.slot] = null;
-    rec.slot = -1;
+  remove(rec: ExclusiveKey): void {
+    this.recs[K.slot(rec)] = null;
+    K.setSlot(rec, -1);
     this.count--;
     if (++this.holes > 32 && this.holes > this.count) {
       const recs = this.recs;
@@ -223,7 +259,7 @@ class LabyrinthKeys {
       for (let i = 0; i < recs.length; i++) {
         const r = recs[i]!;
         if (r === null) continue;
-        r.slot = j;
+        K.setSlot(r, j);
         recs[j++] = r;
       }
       recs.length = j;
@@ -288,8 +324,9 @@ export class ExclusivePages {
       for (const list of this.#byLabyrinth.values()) {
         for (const rec of list.recs) {
           if (rec === null) continue;
-          if (rec.secret === null) rec.secret = newSecret();
-          writeTable(t, rec.pfn, rec as { labyrinthId: number; generation: number; secret: Uint32Array });
+          let secret = K.secret(rec);
+          if (secret === null) K.setSecret(rec, secret = newSecret());
+          writeTable(t, K.pfn(rec), K.labyrinthId(rec), K.generation(rec), secret);
         }
       }
       this.#table = t;
@@ -305,7 +342,7 @@ export class ExclusivePages {
   exportKey(labyrinthId: number, key: ExclusiveKey): ExclusiveKeyToken {
     const rec = this.check(labyrinthId, key, 'export an exclusive key');
     this.shareKeys();
-    return Object.freeze({ pfn: rec.pfn, secret: rec.secret!.slice() });
+    return Object.freeze({ pfn: K.pfn(rec), secret: K.secret(rec)!.slice() });
   }
 
   /**
@@ -341,20 +378,21 @@ export class ExclusivePages {
     if ((f & PG_exclusive) === 0 || this.alloc.pageOwner(pfn) !== labyrinthId || this.alloc.pageGeneration(pfn) !== r.generation) {
       throw new ExclusivePageError('EXCL_STALE_KEY', `Cannot ${what}: because the page no longer carries the key's owner and generation (stale handle)`, pfn);
     }
-    return new ExclusiveKey(MINT, new KeyRecord(this, pfn, this.alloc.mm.order[pfn]! & ORDER_MASK, r.generation, labyrinthId, 0, r.secret, true));
+    return K.init(new ExclusiveKey(MINT, this), pfn, this.alloc.mm.order[pfn]! & ORDER_MASK, r.generation, labyrinthId, 0, r.secret, true);
   }
 
   /** True while the shared table (if any) still holds rec's secret for its page: false once revoked anywhere. */
-  private tableAgrees(rec: KeyRecord): boolean {
+  private tableAgrees(rec: ExclusiveKey): boolean {
     const t = this.#table;
     if (t === null) return true;
-    return rec.secret !== null && tableHolds(t, rec.pfn, rec.labyrinthId, rec.generation, rec.secret);
+    const secret = K.secret(rec);
+    return secret !== null && tableHolds(t, K.pfn(rec), K.labyrinthId(rec), K.generation(rec), secret);
   }
 
   /** Refuse an imported key where only the minting manager may act (it holds the bookkeeping). */
-  private owned(rec: KeyRecord, what: string): KeyRecord {
-    if (rec.imported) {
-      throw new ExclusivePageError('EXCL_IMPORTED_KEY', `Cannot ${what}: because this key was imported from another thread; only the thread that allocated the page frees, transfers or re-holds it`, rec.pfn);
+  private owned(rec: ExclusiveKey, what: string): ExclusiveKey {
+    if (K.imported(rec)) {
+      throw new ExclusivePageError('EXCL_IMPORTED_KEY', `Cannot ${what}: because this key was imported from another thread; only the thread that allocated the page frees, transfers or re-holds it`, K.pfn(rec));
     }
     return rec;
   }
@@ -401,63 +439,64 @@ export class ExclusivePages {
 
   private mint(pfn: number, order: number, generation: number, labyrinthId: number, holder: number): ExclusiveKey {
     const t = this.#table;
-    const rec = new KeyRecord(this, pfn, order, generation, labyrinthId, holder, t !== null ? newSecret() : null, false);
-    if (t !== null) writeTable(t, pfn, rec as { labyrinthId: number; generation: number; secret: Uint32Array });
+    const secret = t !== null ? newSecret() : null;
+    const key = K.init(new ExclusiveKey(MINT, this), pfn, order, generation, labyrinthId, holder, secret, false);
+    if (t !== null) writeTable(t, pfn, labyrinthId, generation, secret);
     let list = this.#byLabyrinth.get(labyrinthId);
     if (list === undefined) {
       list = new LabyrinthKeys();
       this.#byLabyrinth.set(labyrinthId, list);
     }
-    list.add(rec);
-    return new ExclusiveKey(MINT, rec);
+    list.add(key);
+    return key;
   }
 
   /** Resolve a key presented by labyrinth `labyrinthId`, or throw (changing nothing). */
-  private check(labyrinthId: number, key: unknown, what: string): KeyRecord {
-    const rec = recordOf(key);
-    if (rec === undefined) {
+  private check(labyrinthId: number, key: unknown, what: string): ExclusiveKey {
+    if (!K.is(key)) {
       throw new ExclusivePageError('EXCL_FORGED_KEY', `Cannot ${what}: because the key was not minted by any exclusive-page allocator (forged)`);
     }
-    if (rec.mgr !== this) {
+    const rec = key;
+    if (K.mgr(rec) !== this) {
       throw new ExclusivePageError('EXCL_FOREIGN_KEY', `Cannot ${what}: because the key belongs to another allocator`);
     }
-    if (rec.revoked) {
-      throw new ExclusivePageError('EXCL_REVOKED_KEY', `Cannot ${what}: because the key was revoked (${rec.revokedBy})`, rec.pfn);
+    if (K.revoked(rec)) {
+      throw new ExclusivePageError('EXCL_REVOKED_KEY', `Cannot ${what}: because the key was revoked (${K.revokedBy(rec)})`, K.pfn(rec));
     }
     if (this.#table !== null && !this.tableAgrees(rec)) {
-      throw new ExclusivePageError('EXCL_REVOKED_KEY', `Cannot ${what}: because the key was revoked in another thread (the page was freed or transferred)`, rec.pfn);
+      throw new ExclusivePageError('EXCL_REVOKED_KEY', `Cannot ${what}: because the key was revoked in another thread (the page was freed or transferred)`, K.pfn(rec));
     }
-    if (rec.labyrinthId !== labyrinthId) {
-      throw new ExclusivePageError('EXCL_WRONG_LABYRINTH', `Cannot ${what}: because the page belongs to another labyrinth`, rec.pfn);
+    if (K.labyrinthId(rec) !== labyrinthId) {
+      throw new ExclusivePageError('EXCL_WRONG_LABYRINTH', `Cannot ${what}: because the page belongs to another labyrinth`, K.pfn(rec));
     }
-    const pfn = rec.pfn;
-    if ((this.alloc.mm.flags[pfn]! & PG_exclusive) === 0 || this.alloc.pageOwner(pfn) !== labyrinthId || this.alloc.pageGeneration(pfn) !== rec.generation) {
+    const pfn = K.pfn(rec);
+    if ((this.alloc.mm.flags[pfn]! & PG_exclusive) === 0 || this.alloc.pageOwner(pfn) !== labyrinthId || this.alloc.pageGeneration(pfn) !== K.generation(rec)) {
       throw new ExclusivePageError('EXCL_STALE_KEY', `Cannot ${what}: because the page no longer carries this key's owner and generation (stale handle)`, pfn);
     }
     return rec;
   }
 
-  private checkRange(rec: KeyRecord, offset: number, len: number, what: string): void {
-    const bytes = PAGE_SIZE << rec.order;
+  private checkRange(rec: ExclusiveKey, offset: number, len: number, what: string): void {
+    const bytes = PAGE_SIZE << K.order(rec);
     if (!(offset >= 0 && len >= 0 && offset + len <= bytes) || (offset | 0) !== offset || (len | 0) !== len) {
-      throw new ExclusivePageError('EXCL_RANGE', `Cannot ${what}: because [${offset}, ${offset + len}) is outside the block's ${bytes} bytes`, rec.pfn);
+      throw new ExclusivePageError('EXCL_RANGE', `Cannot ${what}: because [${offset}, ${offset + len}) is outside the block's ${bytes} bytes`, K.pfn(rec));
     }
   }
 
   /** Facts about a live key (throws like any use of the key). */
   info(labyrinthId: number, key: ExclusiveKey): ExclusiveInfo {
     const rec = this.check(labyrinthId, key, 'inspect an exclusive page');
-    return { pfn: rec.pfn, order: rec.order, nrPages: 1 << rec.order, generation: rec.generation, labyrinthId: rec.labyrinthId, holder: rec.holder };
+    return { pfn: K.pfn(rec), order: K.order(rec), nrPages: 1 << K.order(rec), generation: K.generation(rec), labyrinthId: K.labyrinthId(rec), holder: K.holder(rec) };
   }
 
   /** The head pfn of a live key's block (`info(…).pfn` without the object; throws like any use of the key). */
   pfnOf(labyrinthId: number, key: ExclusiveKey): number {
-    return this.check(labyrinthId, key, 'inspect an exclusive page').pfn;
+    return K.pfn(this.check(labyrinthId, key, 'inspect an exclusive page'));
   }
 
   /** Holder (task id) of a key's block, for the domain's bookkeeping. */
   holderOf(labyrinthId: number, key: ExclusiveKey): number {
-    return this.check(labyrinthId, key, 'use an exclusive page').holder;
+    return K.holder(this.check(labyrinthId, key, 'use an exclusive page'));
   }
 
   /**
@@ -466,16 +505,17 @@ export class ExclusivePages {
    */
   gate(): (pfn: number, key: unknown) => boolean {
     return (pfn: number, key: unknown): boolean => {
-      const rec = recordOf(key);
-      if (rec === undefined || rec.mgr !== this || rec.revoked || rec.pfn !== pfn) return false;
-      return (this.alloc.mm.flags[pfn]! & PG_exclusive) !== 0 && this.alloc.pageOwner(pfn) === rec.labyrinthId
-        && this.alloc.pageGeneration(pfn) === rec.generation && this.tableAgrees(rec);
+      if (!K.is(key)) return false;
+      const rec = key;
+      if (K.mgr(rec) !== this || K.revoked(rec) || K.pfn(rec) !== pfn) return false;
+      return (this.alloc.mm.flags[pfn]! & PG_exclusive) !== 0 && this.alloc.pageOwner(pfn) === K.labyrinthId(rec)
+        && this.alloc.pageGeneration(pfn) === K.generation(rec) && this.tableAgrees(rec);
     };
   }
 
   /** Record which holder (task id) of the labyrinth holds the block. */
   setHolder(labyrinthId: number, key: ExclusiveKey, holder: number): void {
-    this.owned(this.check(labyrinthId, key, 'use an exclusive page'), 'set the holder of an exclusive page').holder = holder;
+    K.setHolder(this.owned(this.check(labyrinthId, key, 'use an exclusive page'), 'set the holder of an exclusive page'), holder);
   }
 
   /** Copy `len` bytes out of the block at `offset`. */
@@ -489,7 +529,7 @@ export class ExclusivePages {
       const page = Math.floor(at / PAGE_SIZE);
       const off = at - page * PAGE_SIZE;
       const n = Math.min(len - done, PAGE_SIZE - off);
-      this.bytes.read(rec.pfn + page, off, out.subarray(done, done + n));
+      this.bytes.read(K.pfn(rec) + page, off, out.subarray(done, done + n));
       done += n;
     }
     return out;
@@ -505,7 +545,7 @@ export class ExclusivePages {
       const page = Math.floor(at / PAGE_SIZE);
       const off = at - page * PAGE_SIZE;
       const n = Math.min(data.length - done, PAGE_SIZE - off);
-      this.bytes.write(rec.pfn + page, off, data.subarray(done, done + n));
+      this.bytes.write(K.pfn(rec) + page, off, data.subarray(done, done + n));
       done += n;
     }
   }
@@ -516,13 +556,13 @@ export class ExclusivePages {
    */
   wipe(labyrinthId: number, key: ExclusiveKey): void {
     const rec = this.check(labyrinthId, key, 'write an exclusive page');
-    this.bytes.zero(rec.pfn, 1 << rec.order);
+    this.bytes.zero(K.pfn(rec), 1 << K.order(rec));
   }
 
   /** Check a key for `free` without freeing (the domain uncharges after). Returns nrPages and holder. */
   peek(labyrinthId: number, key: ExclusiveKey, what: string): { nrPages: number; holder: number; pfn: number } {
     const rec = this.owned(this.check(labyrinthId, key, what), what);
-    return { nrPages: 1 << rec.order, holder: rec.holder, pfn: rec.pfn };
+    return { nrPages: 1 << K.order(rec), holder: K.holder(rec), pfn: K.pfn(rec) };
   }
 
   /** Wipe and free the block; the key is revoked. Returns the pages freed. */
@@ -532,25 +572,24 @@ export class ExclusivePages {
   }
 
   /** Zero, drop the exclusive state, return the block to the buddy allocator, revoke the key. */
-  private release(rec: KeyRecord, why: string, cpu: number): number {
-    const nr = 1 << rec.order;
-    this.bytes.zero(rec.pfn, nr);
+  private release(rec: ExclusiveKey, why: string, cpu: number): number {
+    const nr = 1 << K.order(rec);
+    this.bytes.zero(K.pfn(rec), nr);
     this.wipedPages += nr;
     const m = this.alloc.mm;
-    m.flags[rec.pfn] = clearPageExclusive(m.flags[rec.pfn]!);
-    this.alloc.setPageOwner(rec.pfn, 0);
-    this.alloc.__free_pages(rec.pfn, rec.order, cpu);
+    m.flags[K.pfn(rec)] = clearPageExclusive(m.flags[K.pfn(rec)]!);
+    this.alloc.setPageOwner(K.pfn(rec), 0);
+    this.alloc.__free_pages(K.pfn(rec), K.order(rec), cpu);
     this.forget(rec, why);
     return nr;
   }
 
   /** Revoke a minted record and take it off its labyrinth's list. */
-  private forget(rec: KeyRecord, why: string): void {
-    rec.revoked = true;
-    rec.revokedBy = why;
-    if (this.#table !== null) writeTable(this.#table, rec.pfn, null);
-    const list = this.#byLabyrinth.get(rec.labyrinthId);
-    if (list !== undefined && rec.slot >= 0) list.remove(rec);
+  private forget(rec: ExclusiveKey, why: string): void {
+    K.revoke(rec, why);
+    if (this.#table !== null) writeTable(this.#table, K.pfn(rec), 0, 0, null);
+    const list = this.#byLabyrinth.get(K.labyrinthId(rec));
+    if (list !== undefined && K.slot(rec) >= 0) list.remove(rec);
   }
 
   /**
@@ -560,8 +599,8 @@ export class ExclusivePages {
   transfer(labyrinthId: number, key: ExclusiveKey, toLabyrinthId: number, toHolder: number): ExclusiveKey {
     const rec = this.owned(this.check(labyrinthId, key, 'transfer an exclusive page'), 'transfer an exclusive page');
     this.forget(rec, 'the page was transferred; the new holder has the only key');
-    this.alloc.setPageOwner(rec.pfn, toLabyrinthId);
-    return this.mint(rec.pfn, rec.order, rec.generation, toLabyrinthId, toHolder);
+    this.alloc.setPageOwner(K.pfn(rec), toLabyrinthId);
+    return this.mint(K.pfn(rec), K.order(rec), K.generation(rec), toLabyrinthId, toHolder);
   }
 
   /** Wipe and free every block a holder (or, with holder < 0, a whole labyrinth) holds, oldest first. Returns pages freed. */
@@ -570,7 +609,7 @@ export class ExclusivePages {
     if (list === undefined) return 0;
     let nr = 0;
     for (const rec of list.recs.slice()) { // a copy: releases may compact the list
-      if (rec !== null && (holder < 0 || rec.holder === holder)) nr += this.release(rec, why, cpu);
+      if (rec !== null && (holder < 0 || K.holder(rec) === holder)) nr += this.release(rec, why, cpu);
     }
     if (holder < 0) this.#byLabyrinth.delete(labyrinthId);
     return nr;
@@ -584,7 +623,7 @@ export class ExclusivePages {
     const recs = list.recs;
     for (let i = 0; i < recs.length; i++) {
       const rec = recs[i]!;
-      if (rec !== null && rec.holder === holder) nr += 1 << rec.order;
+      if (rec !== null && K.holder(rec) === holder) nr += 1 << K.order(rec);
     }
     return nr;
   }
@@ -604,15 +643,15 @@ export class ExclusivePages {
       throw new ExclusivePageError('EXCL_INVARIANT', `${inv}: ${msg}`);
     };
     // the lists hold live minted records of their labyrinth at their own slots, counted right, no pfn twice
-    const byPfn = new Map<number, KeyRecord>();
+    const byPfn = new Map<number, ExclusiveKey>();
     for (const [id, list] of this.#byLabyrinth) {
       let k = 0;
       for (let i = 0; i < list.recs.length; i++) {
         const rec = list.recs[i]!;
         if (rec === null) continue;
-        if (rec.slot !== i || rec.labyrinthId !== id || rec.revoked || rec.imported || rec.mgr !== this) bad('X4', `labyrinth ${id}'s key list is corrupt at pfn ${rec.pfn}`);
-        if (byPfn.has(rec.pfn)) bad('X4', `pfn ${rec.pfn} heads two live keys`);
-        byPfn.set(rec.pfn, rec);
+        if (K.slot(rec) !== i || K.labyrinthId(rec) !== id || K.revoked(rec) || K.imported(rec) || K.mgr(rec) !== this) bad('X4', `labyrinth ${id}'s key list is corrupt at pfn ${K.pfn(rec)}`);
+        if (byPfn.has(K.pfn(rec))) bad('X4', `pfn ${K.pfn(rec)} heads two live keys`);
+        byPfn.set(K.pfn(rec), rec);
         k++;
       }
       if (list.count !== k || list.holes !== list.recs.length - k) bad('X4', `labyrinth ${id}'s key list holds ${k} keys, counts ${list.count} (${list.holes} holes)`);
@@ -621,12 +660,12 @@ export class ExclusivePages {
       const f = m.flags[pfn]!;
       if ((f & (PG_exclusive | PG_unevictable)) !== (PG_exclusive | PG_unevictable) || (f & (PG_lru | PG_tail)) !== 0) bad('X1', `pfn ${pfn} flags 0x${f.toString(16)}`);
       if (m.refcount[pfn] !== 1) bad('X1', `pfn ${pfn} refcount ${m.refcount[pfn]} (an exclusive page is never aliased)`);
-      if ((m.order[pfn]! & ORDER_MASK) !== rec.order) bad('X1', `pfn ${pfn} order ${m.order[pfn]! & ORDER_MASK}, key says ${rec.order}`);
-      if (this.alloc.pageOwner(pfn) !== rec.labyrinthId || this.alloc.pageGeneration(pfn) !== rec.generation) bad('X2', `pfn ${pfn} owner/generation do not match its key`);
-      for (let t = pfn + 1; t < pfn + (1 << rec.order); t++) {
+      if ((m.order[pfn]! & ORDER_MASK) !== K.order(rec)) bad('X1', `pfn ${pfn} order ${m.order[pfn]! & ORDER_MASK}, key says ${K.order(rec)}`);
+      if (this.alloc.pageOwner(pfn) !== K.labyrinthId(rec) || this.alloc.pageGeneration(pfn) !== K.generation(rec)) bad('X2', `pfn ${pfn} owner/generation do not match its key`);
+      for (let t = pfn + 1; t < pfn + (1 << K.order(rec)); t++) {
         if (this.alloc.compound_head(t) !== pfn) bad('X3', `tail ${t} does not resolve to exclusive head ${pfn}`);
       }
-      if (liveLabyrinths !== undefined && !liveLabyrinths.has(rec.labyrinthId)) bad('X5', `pfn ${pfn} is held by dead labyrinth ${rec.labyrinthId}`);
+      if (liveLabyrinths !== undefined && !liveLabyrinths.has(K.labyrinthId(rec))) bad('X5', `pfn ${pfn} is held by dead labyrinth ${K.labyrinthId(rec)}`);
       if (!this.tableAgrees(rec)) bad('X6', `pfn ${pfn}'s record in the shared key table does not match its key`);
     }
     for (let pfn = 0; pfn < m.nrPfn; pfn++) {

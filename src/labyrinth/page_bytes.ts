@@ -46,6 +46,7 @@ export class SimPageBytes implements PageBytes {
   }
 
   zero(pfn: number, nrPages: number): void {
+    if (this.pages.size === 0) return; // nothing was ever written (or all of it was wiped): every page reads as zeros
     for (let i = 0; i < nrPages; i++) this.pages.delete(pfn + i);
   }
 

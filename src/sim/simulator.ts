@@ -260,6 +260,8 @@ class ActorRun implements PageOwner, SimTask {
   task: LabyrinthTask | null = null;
   keys: Array<ExclusiveKey | null> = [];
   readonly pools: Array<Mempool<ExclusiveKey> | undefined> = [];
+  /** The options of its allocExclusive calls (one object for the run, not one per request). */
+  allocOpts: { readonly cpu: number } = { cpu: 0 };
   /**
    * pfn → index in the arrays (LRU and movable actors, so reclaim and compaction can find a page). LRU actors on a
    * machinery that keeps slots (lruSetSlot) have none: the LRU keeps each page's index and hands it back.
@@ -451,6 +453,7 @@ export function simulate(spec: ScenarioSpec, alloc: SimAllocator, opts: Simulate
   for (const a of lab ? exclActors : []) {
     a.task = lab!.spawn(a.comm);
     a.keys = new Array<ExclusiveKey | null>(nrPfn).fill(null);
+    a.allocOpts = { cpu: a.cpu };
     if (a.spec.mempool !== undefined && a.spec.mempool > 0) {
       const orders = a.fixedOrder >= 0 ? [a.fixedOrder] : a.orderWeights.flatMap((w, o) => (w > 0 ? [o] : []));
       for (const o of orders) a.pools[o] = exclusiveMempool(a.task, a.spec.mempool, o);
@@ -459,7 +462,7 @@ export function simulate(spec: ScenarioSpec, alloc: SimAllocator, opts: Simulate
   /** An exclusive block through the labyrinth (its mempool first when it has one): the head pfn or -1. Never sleeps. */
   const allocExcl = (a: ActorRun, order: number): number => {
     const pool = a.pools[order];
-    const r = pool ? pool.alloc((a.gfp & ~__GFP_ZERO) >>> 0) : a.task!.allocExclusive(a.gfp, order, { cpu: a.cpu });
+    const r = pool ? pool.alloc((a.gfp & ~__GFP_ZERO) >>> 0) : a.task!.allocExclusive(a.gfp, order, a.allocOpts);
     if (!(r instanceof ExclusiveKey)) return -1;
     const pfn = a.task!.pfnOf(r);
     a.keys[pfn] = r;
@@ -588,6 +591,16 @@ export function simulate(spec: ScenarioSpec, alloc: SimAllocator, opts: Simulate
     } else reportFailure(a, order, doneNs);
   };
 
+  /**
+   * A sleeping request that did not complete at once: its callback (the only closure of a request) is made here,
+   * off request()'s fast path, so request() itself captures nothing and allocates no context.
+   */
+  const sleepOn = (a: ActorRun, order: number, now: number, tried: boolean): void => {
+    const done = (p: number, doneNs: number): void => sleepingDone(a, order, now, p, doneNs);
+    if (tried) pressure!.continueAllocSleeping!(a.gfp, order, a.cpu, a, done);
+    else pressure!.allocSleeping(a.gfp, order, a.cpu, a, done);
+  };
+
   /** Issue one request (a chunk of `chunk` requests of one order) for actor a at time now. */
   const request = (a: ActorRun, now: number): void => {
     const order = a.pickOrder();
@@ -613,9 +626,9 @@ export function simulate(spec: ScenarioSpec, alloc: SimAllocator, opts: Simulate
           // most sleeping requests complete at once: no callback for those
           const pfn = pressure.tryAllocSleeping(a.gfp, order, a.cpu, a);
           if (pfn >= 0) sleepingDone(a, order, now, pfn, now);
-          else pressure.continueAllocSleeping!(a.gfp, order, a.cpu, a, (p, doneNs) => sleepingDone(a, order, now, p, doneNs));
+          else sleepOn(a, order, now, true);
         } else {
-          pressure.allocSleeping(a.gfp, order, a.cpu, a, (p, doneNs) => sleepingDone(a, order, now, p, doneNs));
+          sleepOn(a, order, now, false);
         }
         continue;
       }
