@@ -46,10 +46,10 @@ const MINT: unique symbol = Symbol('ExclusiveKey.mint');
  * module can reach it). A key is its own record: one object, so a check costs one cache line, not two.
  */
 interface KeyFields {
-  /** True only for objects ExclusiveKey's constructor built (`#mgr in x`: a clone, proxy or Object.create lacks it). */
   /** Fill a fresh key's record (mint and import only). */
   init(k: ExclusiveKey, pfn: number, order: number, generation: number, labyrinthId: number, holder: number,
     secret: Uint32Array | null, imported: boolean): ExclusiveKey;
+  /** True only for objects ExclusiveKey's constructor built (`#mgr in x`: a clone, proxy or Object.create lacks it). */
   is(x: unknown): x is ExclusiveKey;
   mgr(k: ExclusiveKey): ExclusivePages;
   pfn(k: ExclusiveKey): number;
