@@ -20,8 +20,10 @@ test('same seed gives byte-identical --json through the CLI', () => {
   assert.equal(a.status, 0, a.stderr);
   assert.ok(a.stdout.length > 1000);
   assert.equal(a.stdout, b.stdout);
-  const r = JSON.parse(a.stdout) as { seed: number; machine: { minFreeKbytes: number } };
+  const r = JSON.parse(a.stdout) as { seed: number; machine: { minFreeKbytes: number }; headline?: string };
   assert.equal(r.seed, 5);
+  // the scenario's headline claim travels with the result
+  assert.equal(r.headline, loadScenario('net-rx-storm').headline);
 });
 
 test('net-rx-storm: GFP_ATOMIC failures appear under the storm and fall as vm.min_free_kbytes rises', () => {
@@ -62,6 +64,8 @@ test('npm start runs the default scenario, prints the summary and the report pat
   const r = cli('start', '--html', file);
   assert.equal(r.status, 0, r.stderr);
   assert.match(r.stdout, /Scenario net-rx-storm/);
+  // what the run should show is said next to what it shows
+  assert.ok(r.stdout.includes(`Headline: ${loadScenario('net-rx-storm').headline}`), r.stdout.slice(0, 400));
   assert.match(r.stdout, new RegExp(`HTML report: ${file.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}`));
   assert.ok(existsSync(file));
   assert.match(readFileSync(file, 'utf8'), /<svg/);

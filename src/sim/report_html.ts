@@ -190,7 +190,7 @@ export function renderHtmlReport(r: SimResult): string {
     charts.push(svg);
     return `<div class="chart">${svg}</div>`;
   };
-  sections.push(`<h1>Labyrinth simulation: ${esc(r.scenario)}</h1><p>${esc(r.title)}</p>`);
+  sections.push(`<h1>Labyrinth simulation: ${esc(r.scenario)}</h1><p>${esc(r.title)}</p>${r.headline ? `<p><b>Headline:</b> ${esc(r.headline)}</p>` : ''}`);
   sections.push(`<p>Seed ${r.seed}; ${esc(r.machine.mem)}, ${r.machine.cpus} CPU(s), kernel ${esc(r.machine.kernel)} rules; vm.min_free_kbytes ${r.machine.minFreeKbytes}; ${r.durationMs / 1000} s of virtual time, sampled every ${r.sampleMs} ms.</p>`);
   sections.push(`<p class="note">${esc(r.machinery.note)}</p>`);
   sections.push('<h2>Requests, failures and latency by GFP class and order</h2>');

@@ -30,6 +30,7 @@ export function labyrinthRows(l: LabyrinthStats): { title: string; facts: Array<
 export function renderSummary(r: SimResult): string {
   const out: string[] = [];
   out.push(`Scenario ${r.scenario}: ${r.title}`);
+  if (r.headline) out.push(`Headline: ${r.headline}`);
   out.push(`Machine ${r.machine.mem}, ${r.machine.cpus} CPU(s), kernel ${r.machine.kernel} rules, vm.min_free_kbytes ${r.machine.minFreeKbytes}; seed ${r.seed}; ${r.durationMs / 1000} s virtual.`);
   out.push(`Note: ${r.machinery.note}`);
   out.push('');

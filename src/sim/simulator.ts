@@ -103,6 +103,8 @@ export interface PageMap {
 export interface SimResult {
   scenario: string;
   title: string;
+  /** The scenario's headline claim (what a run at its defaults should show), when it has one. */
+  headline?: string;
   seed: number;
   machine: { mem: string; cpus: number; kernel: string; minFreeKbytes: number; tunables: Record<string, number> };
   durationMs: number;
@@ -935,6 +937,7 @@ export function simulate(spec: ScenarioSpec, alloc: SimAllocator, opts: Simulate
   return {
     scenario: spec.name,
     title: spec.title,
+    ...(spec.headline !== undefined ? { headline: spec.headline } : {}),
     seed: opts.seed,
     machine: { mem: spec.machine.mem, cpus: spec.machine.cpus, kernel: spec.machine.kernel, minFreeKbytes: alloc.minFreeKbytes, tunables: { ...spec.machine.tunables } },
     durationMs: spec.durationMs,
