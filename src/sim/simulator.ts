@@ -336,8 +336,8 @@ class ActorRun implements PageOwner, SimTask {
   }
 
   /**
-   * Exponential hold: take set entry i out (swap with last) once it is dead or its block was freed by the caller
-   * (heldPages and the index already say so); the last entry, if live, follows to i.
+   * Take set entry i out (swap with last) once it is dead or the caller has released it (heldPages and the index
+   * already say so); the last entry, if live, follows to i.
    */
   dropAt(i: number): void {
     const last = --this.count;
@@ -356,16 +356,9 @@ class ActorRun implements PageOwner, SimTask {
   }
   /** removeAt when the caller knows the entry's order (reclaim says it): entry i is only written, not read. */
   private removeAtOrder(i: number, order: number): void {
-    const last = --this.count;
     this.heldPages -= 1 << order;
     if (this.index) this.index.delete(this.pfns[i]!);
-    if (i !== last) {
-      const moved = this.pfns[last]!;
-      this.pfns[i] = moved;
-      this.orders[i] = this.orders[last]!;
-      if (this.index) this.index.set(moved, i);
-      else if (this.slots !== null) this.slots.lruSetSlot!(moved, i);
-    }
+    this.dropAt(i);
   }
 
   private grow(): void {
