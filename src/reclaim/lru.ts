@@ -153,24 +153,16 @@ export class Lru {
 
   /** Put a page on the head of list `lru`. */
   linkHead(pfn: number, lru: number): void {
-    const pg = this.pg;
-    const i = pfn * STRIDE;
-    const meta = pg[i + META]!;
-    const zone = meta >>> ZONE_SHIFT;
-    const node = this.nodeOfZone[zone]!;
-    const s = this.nrPfns + node * NR_LRU_LISTS + lru;
-    const si = s * STRIDE;
-    const first = pg[si + NEXT]!;
-    pg[i + NEXT] = first; pg[i + PREV] = s;
-    pg[first * STRIDE + PREV] = pfn; pg[si + NEXT] = pfn;
-    pg[i + META] = (meta & ~ONLIST_MASK) | ((lru + 1) << ONLIST_SHIFT);
-    const nr = 1 << ((meta & ORDER_MASK) >>> ORDER_SHIFT);
-    this.size[node * NR_LRU_LISTS + lru]! += nr;
-    this.zoneSize[zone * NR_LRU_LISTS + lru]! += nr;
+    this.link(pfn, lru, false);
   }
 
   /** Put a page on the tail of list `lru` (next to be scanned): linkHead then moveToTail, in one step. */
   linkTail(pfn: number, lru: number): void {
+    this.link(pfn, lru, true);
+  }
+
+  /** Link a page next to list `lru`'s sentinel (after it: the head; before it: the tail) and count it. */
+  private link(pfn: number, lru: number, atTail: boolean): void {
     const pg = this.pg;
     const i = pfn * STRIDE;
     const meta = pg[i + META]!;
@@ -178,9 +170,15 @@ export class Lru {
     const node = this.nodeOfZone[zone]!;
     const s = this.nrPfns + node * NR_LRU_LISTS + lru;
     const si = s * STRIDE;
-    const last = pg[si + PREV]!;
-    pg[i + NEXT] = s; pg[i + PREV] = last;
-    pg[last * STRIDE + NEXT] = pfn; pg[si + PREV] = pfn;
+    if (atTail) {
+      const last = pg[si + PREV]!;
+      pg[i + NEXT] = s; pg[i + PREV] = last;
+      pg[last * STRIDE + NEXT] = pfn; pg[si + PREV] = pfn;
+    } else {
+      const first = pg[si + NEXT]!;
+      pg[i + NEXT] = first; pg[i + PREV] = s;
+      pg[first * STRIDE + PREV] = pfn; pg[si + NEXT] = pfn;
+    }
     pg[i + META] = (meta & ~ONLIST_MASK) | ((lru + 1) << ONLIST_SHIFT);
     const nr = 1 << ((meta & ORDER_MASK) >>> ORDER_SHIFT);
     this.size[node * NR_LRU_LISTS + lru]! += nr;
