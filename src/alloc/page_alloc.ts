@@ -310,6 +310,25 @@ class ZoneView implements WatermarkZoneView {
 /** gfp_zone(): GFP_ZONE_TABLE for x86_64 without HIGHMEM; GFP_ZONE_BAD combinations read 0 (DMA) as with !DEBUG_VM. */
 const GFP_ZONE_TABLE = new Int8Array([2, 0, 2, 0, 1, 0, 0, 0, 2, 0, 3, 0, 1, 0, 0, 0]);
 
+/**
+ * The fast paths' __rmqueue_pcplist without a refill: unlink the first page of per-CPU list `list` (slot record
+ * at `pb`), halve free_factor, take `nrPages` off the list's count. -1 when the list is empty.
+ */
+function pcpTake(m: MemMap, list: number, pb: number, nrPages: number): number {
+  const next = m.next;
+  const pfn = next[list]!;
+  if (pfn === list) return -1;
+  const ints = m.ints;
+  ints[pb + K.P_FREE_FACTOR] >>= 1;
+  const prev = m.prev;
+  const n = next[pfn]!;
+  const p = prev[pfn]!;
+  next[p] = n;
+  prev[n] = p;
+  ints[pb + K.P_COUNT] -= nrPages;
+  return pfn;
+}
+
 /** @kernel include/linux/gfp.h gfp_zone */
 export function gfpZone(gfp: number): number {
   return GFP_ZONE_TABLE[gfp & 0xf]!;
@@ -659,18 +678,8 @@ export class PageAllocator {
     const slot = z * this.nrCpus + cpu;
     const list = m.pcpSentBase + slot * K.NR_PCP_LISTS
       + (order <= K.PAGE_ALLOC_COSTLY_ORDER ? K.MIGRATE_PCPTYPES * order + mt : K.NR_LOWORDER_PCP_LISTS);
-    const next = m.next;
-    const pfn = next[list]!;
-    if (pfn === list) return -1;
-    const pb = m.pcpBase + slot * K.P_STRIDE;
-    ints[pb + K.P_FREE_FACTOR] >>= 1;
-    const prev = m.prev;
-    const n = next[pfn]!;
-    const p = prev[pfn]!;
-    next[p] = n;
-    prev[n] = p;
-    m.flags[pfn] = 0;
-    ints[pb + K.P_COUNT] -= 1 << order;
+    const pfn = pcpTake(m, list, m.pcpBase + slot * K.P_STRIDE, 1 << order);
+    if (pfn >= 0) m.flags[pfn] = 0;
     return pfn;
   }
 
@@ -790,18 +799,7 @@ export class PageAllocator {
     // __rmqueue_pcplist without a refill (order 0: pindex = mt)
     const slot = z * this.nrCpus + cpu;
     const list = m.pcpSentBase + slot * K.NR_PCP_LISTS + mt;
-    const next = m.next;
-    const pfn = next[list]!;
-    if (pfn === list) return -1;
-    const pb = m.pcpBase + slot * K.P_STRIDE;
-    ints[pb + K.P_FREE_FACTOR] >>= 1;
-    const prev = m.prev;
-    const n = next[pfn]!;
-    const p = prev[pfn]!;
-    next[p] = n;
-    prev[n] = p;
-    ints[pb + K.P_COUNT] -= 1;
-    return pfn;
+    return pcpTake(m, list, m.pcpBase + slot * K.P_STRIDE, 1);
   }
 
   /**
