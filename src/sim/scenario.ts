@@ -174,6 +174,7 @@ export function validateScenario(input: unknown): ScenarioSpec {
   if (typeof s.name !== 'string' || s.name === '') bad('"name" is missing');
   if (typeof s.durationMs !== 'number' || !(s.durationMs > 0)) bad('"durationMs" must be a positive number');
   if (!Array.isArray(s.actors) || s.actors.length === 0) bad('"actors" must be a non-empty array');
+  for (const k of ['title', 'story', 'headline'] as const) if (s[k] !== undefined && typeof s[k] !== 'string') bad(`"${k}" must be a string`);
   const machine = { ...DEFAULT_MACHINE, ...(s.machine ?? {}) };
   machine.tunables = { ...(s.machine?.tunables ?? {}) };
   parseSize(machine.mem);
@@ -199,6 +200,9 @@ export function validateScenario(input: unknown): ScenarioSpec {
     if (a.kind === 'tick' && (!(a.periodMs! > 0) || !(a.burst! > 0))) bad(`tick actor "${a.name}" needs periodMs > 0 and burst > 0`);
     if (a.kind === 'stream' && !(a.requestsPerSec! > 0) && !(a.mibPerSec! > 0)) bad(`stream actor "${a.name}" needs requestsPerSec or mibPerSec > 0`);
     if (a.holdMs !== undefined && a.holdMeanMs !== undefined) bad(`actor "${a.name}" gives both holdMs and holdMeanMs`);
+    if (a.holdMeanMs !== undefined && !(typeof a.holdMeanMs === 'number' && a.holdMeanMs > 0 && a.holdMeanMs < Infinity)) {
+      bad(`actor "${a.name}" has holdMeanMs ${String(a.holdMeanMs)} (a mean lifetime in ms, > 0)`);
+    }
     if (a.mempool !== undefined && !(Number.isInteger(a.mempool) && a.mempool >= 0)) bad(`actor "${a.name}" has mempool ${String(a.mempool)} (a whole number ≥ 0)`);
     if (a.duty && (!(a.duty.onMs > 0) || !(a.duty.offMs >= 0))) bad(`actor "${a.name}" needs duty.onMs > 0 and duty.offMs ≥ 0`);
   }

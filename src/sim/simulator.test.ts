@@ -88,6 +88,16 @@ test('bad input is a BadInputError with a reason', () => {
   assert.deepEqual(parseSweep('vm.min_free_kbytes=1024, 4096'), { name: 'vm.min_free_kbytes', values: [1024, 4096] });
   assert.throws(() => validateScenario({ name: 'x', durationMs: 10, actors: [{ name: 'a', kind: 'tick', gfp: 'GFP_ATOMIC', context: 'softirq', order: 12, periodMs: 1, burst: 1 }] }), /order/);
   assert.throws(() => builtinScenario('nope'), /neither built in/);
+  // the headline heads the reports and exponential holds draw Exp(mean / entries): both must be what they say
+  const one = (extra: Record<string, unknown>, top: Record<string, unknown> = {}) => validateScenario({
+    name: 'x', durationMs: 10, ...top,
+    actors: [{ name: 'a', kind: 'stream', gfp: 'GFP_KERNEL', context: 'process', order: 0, requestsPerSec: 1, ...extra }],
+  });
+  assert.throws(() => one({}, { headline: 5 }), (e: unknown) => e instanceof BadInputError && /"headline" must be a string/.test(e.message));
+  for (const m of [0, -1, Infinity, '5']) {
+    assert.throws(() => one({ holdMeanMs: m }), (e: unknown) => e instanceof BadInputError && /holdMeanMs/.test(e.message), String(m));
+  }
+  assert.equal(one({ holdMeanMs: 0.5 }, { headline: 'h' }).headline, 'h');
 });
 
 test('a sweep runs each value in a worker thread and keeps the order of the values', async () => {
